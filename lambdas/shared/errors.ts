@@ -1,0 +1,146 @@
+/**
+ * The one vocabulary of failures. Every class sets an explicit `name`: Step Functions reads it as the
+ * error name, so the ASL retries and catches by these exact strings (see statemachine/attachment-vault.asl.json).
+ * Messages never contain file names, content URLs, tokens or secrets: they reach the execution history.
+ */
+
+export abstract class VaultError extends Error {
+  abstract override readonly name: string;
+  /** True when a later attempt may succeed (the ASL retries it). */
+  abstract readonly retryable: boolean;
+}
+
+/** Configuration is missing or invalid. Never retried. */
+export class ConfigurationError extends VaultError {
+  override readonly name = 'ConfigurationError';
+  readonly retryable = false;
+}
+
+/** A state received an event that does not match its contract. Never retried. */
+export class InvalidInput extends VaultError {
+  override readonly name = 'InvalidInput';
+  readonly retryable = false;
+}
+
+/** Zendesk answered 404 for the ticket: unknown or deleted. The run ends FAILED and writes nothing. */
+export class TicketNotFound extends VaultError {
+  override readonly name = 'TicketNotFound';
+  readonly retryable = false;
+}
+
+/** Zendesk refused the credentials (401/403). Never retried: an operator must fix the secret or scopes. */
+export class ZendeskAuthFailed extends VaultError {
+  override readonly name = 'ZendeskAuthFailed';
+  readonly retryable = false;
+}
+
+/** Zendesk answered 429 (or 503 with Retry-After) longer than the client waits in-process. */
+export class ZendeskRateLimited extends VaultError {
+  override readonly name = 'ZendeskRateLimited';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 5xx or network failures that outlasted the client's own retries. */
+export class ZendeskUnavailable extends VaultError {
+  override readonly name = 'ZendeskUnavailable';
+  readonly retryable = true;
+}
+
+/** A 4xx that the design does not expect (a bug or an API change). Never retried. */
+export class ZendeskRequestFailed extends VaultError {
+  override readonly name = 'ZendeskRequestFailed';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Safe-update tag writes kept conflicting (409) after re-reading the ticket. */
+export class UpdateConflict extends VaultError {
+  override readonly name = 'UpdateConflict';
+  readonly retryable = true;
+}
+
+/** The ticket is closed: tag endpoints answer 422. Handled in code (the run records it), never thrown to the ASL. */
+export class TicketClosed extends VaultError {
+  override readonly name = 'TicketClosed';
+  readonly retryable = false;
+}
+
+// ---- Per-file, permanent and known: the copy step turns these into outcome `skipped` with a reason. ----
+
+/** The attachment no longer exists (404) or is marked deleted. */
+export class AttachmentGone extends VaultError {
+  override readonly name = 'AttachmentGone';
+  readonly retryable = false;
+}
+
+/** Zendesk flagged the file as malware and refuses to serve it. */
+export class MalwareBlocked extends VaultError {
+  override readonly name = 'MalwareBlocked';
+  readonly retryable = false;
+}
+
+/** The content URL or its redirect leaves the allowed hosts: nothing is fetched with credentials. */
+export class HostNotAllowed extends VaultError {
+  override readonly name = 'HostNotAllowed';
+  readonly retryable = false;
+}
+
+/** The file is larger than MAX_ATTACHMENT_BYTES. */
+export class AttachmentTooLarge extends VaultError {
+  override readonly name = 'AttachmentTooLarge';
+  readonly retryable = false;
+}
+
+// ---- Per-file, possibly transient: retried by the ASL, then recorded as outcome `failed`. ----
+
+/** The download ended early, ran long, or its length differs from the attachment's size. */
+export class DownloadIncomplete extends VaultError {
+  override readonly name = 'DownloadIncomplete';
+  readonly retryable = true;
+}
+
+/** S3 failed after the SDK's own retries (throttling, 5xx, network). */
+export class ArchiveUnavailable extends VaultError {
+  override readonly name = 'ArchiveUnavailable';
+  readonly retryable = true;
+}
+
+/** The stored object does not prove the copy: wrong length, checksum or metadata. Never redacted. */
+export class CopyNotVerified extends VaultError {
+  override readonly name = 'CopyNotVerified';
+  readonly retryable = true;
+}
+
+/** Zendesk accepted a redaction but re-listing still shows the file. */
+export class RedactionNotConfirmed extends VaultError {
+  override readonly name = 'RedactionNotConfirmed';
+  readonly retryable = true;
+}
+
+export const SKIP_REASONS = {
+  AttachmentGone: 'attachment_gone',
+  MalwareBlocked: 'malware_flagged',
+  HostNotAllowed: 'host_not_allowed',
+  AttachmentTooLarge: 'too_large',
+} as const;
+
+export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
+
+/** Maps a permanent per-file error to its `skipped` reason, or undefined when the error is not a skip. */
+export function skipReasonOf(error: unknown): SkipReason | undefined {
+  if (error instanceof VaultError && error.name in SKIP_REASONS) {
+    return SKIP_REASONS[error.name as keyof typeof SKIP_REASONS];
+  }
+  return undefined;
+}

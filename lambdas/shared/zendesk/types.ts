@@ -1,0 +1,96 @@
+/** Zendesk Support API shapes as this project uses them (see ../shared/zendesk/CONTRACT.md and the OpenAPI file). */
+
+export interface ZendeskTicket {
+  id: number;
+  status: string;
+  /** ISO timestamp; sent back as `updated_stamp` for safe updates. */
+  updated_at: string;
+  tags: string[];
+}
+
+export type MalwareScanResult = 'malware_found' | 'malware_not_found' | 'failed_to_scan' | 'not_scanned';
+
+export interface ZendeskAttachment {
+  id: number;
+  /** PII: never put in state data, logs or S3 keys (only percent-encoded in object metadata). */
+  file_name: string;
+  /** Carries a token: never put in state data or logs. */
+  content_url: string;
+  mapped_content_url?: string;
+  content_type: string;
+  size: number;
+  inline?: boolean;
+  deleted?: boolean;
+  malware_scan_result?: MalwareScanResult;
+  malware_access_override?: boolean;
+  thumbnails?: ZendeskAttachment[];
+}
+
+export interface ZendeskComment {
+  id: number;
+  type?: string;
+  author_id?: number;
+  body?: string;
+  html_body?: string;
+  public?: boolean;
+  attachments: ZendeskAttachment[];
+  created_at?: string;
+}
+
+export interface CommentsPage {
+  comments: ZendeskComment[];
+  meta: { has_more: boolean; after_cursor: string | null; before_cursor: string | null };
+  links: { prev: string | null; next: string | null };
+}
+
+export type ZendeskCredentials =
+  | { kind: 'api_token'; email: string; apiToken: string }
+  | { kind: 'oauth'; clientId: string; clientSecret: string; scope?: string };
+
+/** An open download: the body is streamed, never buffered. */
+export interface Download {
+  body: ReadableStream<Uint8Array>;
+  /** Content-Length of the final response, when the server sent one. */
+  contentLength?: number;
+  contentType?: string;
+}
+
+export interface TagChange {
+  add?: string[];
+  remove?: string[];
+}
+
+/** The thin, typed Zendesk client every step uses (implemented in client.ts on ky). */
+export interface ZendeskApi {
+  /** GET /api/v2/tickets/{id}. Throws TicketNotFound on 404. */
+  getTicket(ticketId: string): Promise<ZendeskTicket>;
+  /**
+   * Every comment of the ticket, following cursor pagination with include_inline_images=true until
+   * meta.has_more is false (links.next is not null on the last page). Returns the page count too.
+   */
+  listComments(ticketId: string): Promise<{ comments: ZendeskComment[]; pages: number }>;
+  /** GET /api/v2/attachments/{id}. Throws AttachmentGone on 404. */
+  getAttachment(attachmentId: number): Promise<ZendeskAttachment>;
+  /**
+   * One conflict-safe tag write: reads the ticket, computes the new tag set, and (only if it changed)
+   * replaces it with POST /tags + safe_update + updated_stamp, re-reading on 409.
+   * Throws TicketClosed on 422 (closed tickets refuse tag writes), TicketNotFound on 404.
+   */
+  updateTags(ticketId: string, change: TagChange): Promise<{ tags: string[]; changed: boolean }>;
+  /**
+   * Permanently redacts the given attachments of one comment: PUT /api/v2/comment_redactions/{commentId}
+   * with their content_urls; where that endpoint is unavailable (404/405/501), the legacy per-attachment
+   * endpoint, where a 404 means "already redacted". Does not confirm: callers re-list.
+   */
+  redactCommentAttachments(
+    ticketId: string,
+    commentId: number,
+    attachments: Array<{ id: number; content_url: string }>,
+  ): Promise<{ endpoint: 'comment_redactions' | 'legacy' }>;
+  /**
+   * Opens a download of a content_url: refuses (HostNotAllowed) any URL off ZENDESK_URL's origin,
+   * sends credentials only to that origin, follows one redirect itself, only to an allowed content host,
+   * without credentials. 404 -> AttachmentGone; malware refusal -> MalwareBlocked.
+   */
+  download(contentUrl: string, options?: { signal?: AbortSignal }): Promise<Download>;
+}
