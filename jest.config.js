@@ -15,4 +15,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
+  // A leaked server handle must never hang CI; each suite still closes what it opens.
+  forceExit: true,
 };
