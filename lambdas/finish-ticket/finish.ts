@@ -1,0 +1,85 @@
+import { TicketClosed } from '../shared/errors.js';
+import type { TagConfig } from '../shared/config.js';
+import type {
+  CopyResult,
+  FinishResult,
+  MarkResult,
+  Outcome,
+  RedactResult,
+  Summary,
+  SummaryAttachment,
+} from '../shared/types.js';
+import type { ZendeskApi } from '../shared/zendesk/types.js';
+
+export interface FinishInput {
+  ticketId: string;
+  mark: MarkResult;
+  copies: CopyResult[];
+  redaction: RedactResult;
+}
+
+/** The error name the execution fails with when a file is not safely archived and redacted. */
+export const INCOMPLETE_ERROR = 'AttachmentsNotArchived';
+const CAUSE_LIST_LIMIT = 50;
+
+/** Joins copy outcomes with redaction records into the per-file summary. Pure. */
+export function summarize(ticketId: string, copies: CopyResult[], redaction: RedactResult, tagged: boolean): Summary {
+  const records = new Map(redaction.records.map((r) => [r.attachmentId, r]));
+  const attachments: SummaryAttachment[] = copies.map((copy) => {
+    const record = records.get(copy.attachmentId);
+    const redacted = record?.redacted === true;
+    const archived = copy.outcome === 'archived' || copy.outcome === 'already_archived';
+    const reason = copy.reason ?? (archived && !redacted ? (record?.reason ?? 'not_redacted') : undefined);
+    return {
+      attachmentId: copy.attachmentId,
+      commentId: copy.commentId,
+      outcome: copy.outcome,
+      ...(copy.s3Key ? { s3Key: copy.s3Key } : {}),
+      redacted,
+      ...(reason ? { reason } : {}),
+      size: copy.size,
+      ...(copy.contentType ? { contentType: copy.contentType } : {}),
+    };
+  });
+  const counts: Record<Outcome | 'redacted', number> = { archived: 0, already_archived: 0, skipped: 0, failed: 0, redacted: 0 };
+  for (const a of attachments) {
+    counts[a.outcome] += 1;
+    if (a.redacted) counts.redacted += 1;
+  }
+  const incomplete = attachments.some((a) => a.outcome === 'failed' || ((a.outcome === 'archived' || a.outcome === 'already_archived') && !a.redacted));
+  return { ticketId, status: incomplete ? 'FAILED' : 'SUCCEEDED', tagged, attachments, counts };
+}
+
+/** The execution's error cause: the attachment IDs and why, so the history explains itself without logs. */
+export function describeIncomplete(summary: Summary): string {
+  const problems = summary.attachments.filter((a) => a.outcome === 'failed' || ((a.outcome === 'archived' || a.outcome === 'already_archived') && !a.redacted));
+  const listed = problems.slice(0, CAUSE_LIST_LIMIT).map((a) => `${a.attachmentId} (${a.outcome === 'failed' ? `failed: ${a.reason}` : `archived, not redacted: ${a.reason}`})`);
+  const more = problems.length > CAUSE_LIST_LIMIT ? `, and ${problems.length - CAUSE_LIST_LIMIT} more` : '';
+  return `Ticket ${summary.ticketId}: ${problems.length} of ${summary.attachments.length} attachments not archived and redacted: ${listed.join(', ')}${more}. They remain in Zendesk; re-run the ticket to process only what remains.`;
+}
+
+/**
+ * Step 5a: the summary, and one conflict-safe tag write: `archived` or `failed`, never both, and
+ * `processing` removed. A closed ticket cannot be tagged: that is recorded, not a failure.
+ */
+export async function finishTicket(input: FinishInput, deps: { zendesk: ZendeskApi; tags: TagConfig }): Promise<FinishResult> {
+  const draft = summarize(input.ticketId, input.copies, input.redaction, false);
+  const finalTag = draft.status === 'SUCCEEDED' ? deps.tags.archived : deps.tags.failed;
+  const otherTag = draft.status === 'SUCCEEDED' ? deps.tags.failed : deps.tags.archived;
+  let tagged = false;
+  if (input.mark.tagged) {
+    try {
+      await deps.zendesk.updateTags(input.ticketId, { add: [finalTag], remove: [deps.tags.processing, deps.tags.request, otherTag] });
+      tagged = true;
+    } catch (error) {
+      if (!(error instanceof TicketClosed)) throw error;
+    }
+  }
+  const summary: Summary = { ...draft, tagged };
+  return {
+    summary,
+    finalTag,
+    tagged,
+    ...(summary.status === 'FAILED' ? { error: INCOMPLETE_ERROR, cause: describeIncomplete(summary) } : {}),
+  };
+}

@@ -1,0 +1,25 @@
+import { TicketClosed } from '../shared/errors.js';
+import type { TagConfig } from '../shared/config.js';
+import type { MarkResult } from '../shared/types.js';
+import type { ZendeskApi } from '../shared/zendesk/types.js';
+
+/**
+ * Step 1: one conflict-safe tag write that adds `processing` and drops the request tag.
+ * An unknown ticket throws TicketNotFound before anything is written. A closed ticket refuses tag writes
+ * (422): the run records it and goes on, because comment_redactions still works on closed tickets.
+ */
+export async function markTicket(ticketId: string, deps: { zendesk: ZendeskApi; tags: TagConfig }): Promise<MarkResult> {
+  const ticket = await deps.zendesk.getTicket(ticketId);
+  if (ticket.status === 'closed') {
+    return { ticketId, ticketStatus: ticket.status, tagged: false, reason: 'ticket_closed' };
+  }
+  try {
+    await deps.zendesk.updateTags(ticketId, { add: [deps.tags.processing], remove: [deps.tags.request] });
+    return { ticketId, ticketStatus: ticket.status, tagged: true };
+  } catch (error) {
+    if (error instanceof TicketClosed) {
+      return { ticketId, ticketStatus: 'closed', tagged: false, reason: 'ticket_closed' };
+    }
+    throw error;
+  }
+}

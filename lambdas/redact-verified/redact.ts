@@ -1,0 +1,114 @@
+import { AttachmentGone, ZendeskRateLimited } from '../shared/errors.js';
+import type { CopyResult, RedactInput, RedactionRecord, RedactResult } from '../shared/types.js';
+import type { ZendeskApi } from '../shared/zendesk/types.js';
+import { isRedactionPlaceholder } from '../list-attachments/list.js';
+
+/** A record that is settled: confirmed redacted, or never to be redacted in this run. */
+const FINAL_REASONS = new Set(['not_verified', 'redaction_not_confirmed', 'rate_limited']);
+const REQUESTED = 'requested';
+
+export interface CommentRedaction {
+  ticketId: string;
+  commentId: number;
+  /** Sorted attachment IDs: with the ticket and comment, the idempotency key. */
+  attachmentIds: number[];
+}
+
+export interface RedactDeps {
+  zendesk: ZendeskApi;
+  /** Re-verifies the stored object right before redaction (HeadObject: size, SHA-256, checksum). */
+  verify: (copy: CopyResult) => Promise<{ verified: boolean; reason?: string }>;
+  /** Redacts one comment's attachments (wrapped in Powertools idempotency by the handler). */
+  redactComment: (request: CommentRedaction) => Promise<unknown>;
+  /** After this many passes deferred by Zendesk's per-ticket limit, the rest is reported instead. */
+  maxPasses: number;
+  /** Upper bound of one Wait, whatever Retry-After says. */
+  maxWaitSeconds: number;
+}
+
+/** Archived or already archived, with a key: the only copies that may ever lead to a redaction. */
+export function isRedactionCandidate(copy: CopyResult): boolean {
+  return (copy.outcome === 'archived' || copy.outcome === 'already_archived') && typeof copy.s3Key === 'string';
+}
+
+/**
+ * Fetches the live attachments (fresh content_url) of one comment and redacts the ones still present.
+ * An attachment Zendesk no longer has is not redacted again: the confirm pass decides what it counts as.
+ */
+export async function redactCommentNow(zendesk: ZendeskApi, request: CommentRedaction): Promise<{ requested: number[] }> {
+  const live: Array<{ id: number; content_url: string }> = [];
+  for (const id of request.attachmentIds) {
+    try {
+      const attachment = await zendesk.getAttachment(id);
+      if (!attachment.deleted && !isRedactionPlaceholder(attachment)) live.push({ id, content_url: attachment.content_url });
+    } catch (error) {
+      if (!(error instanceof AttachmentGone)) throw error;
+    }
+  }
+  if (live.length > 0) await zendesk.redactCommentAttachments(request.ticketId, request.commentId, live);
+  return { requested: live.map((a) => a.id) };
+}
+
+/**
+ * Step 4: redact from Zendesk only what is verified in S3, then confirm by re-listing the comments.
+ * The hard rule lives here: no verification, no redaction call. Each pass is resumable: records carry
+ * what earlier passes did, so a pass deferred by the per-ticket limit picks up where it stopped.
+ */
+export async function redactVerified(input: RedactInput, deps: RedactDeps): Promise<RedactResult> {
+  const previous = input.redaction;
+  const passes = (previous?.passes ?? 0) + 1;
+  const records = new Map<number, RedactionRecord>((previous?.records ?? []).map((r) => [r.attachmentId, r]));
+  const candidates = input.copies.filter(isRedactionCandidate);
+  const pending = candidates.filter((c) => !records.has(c.attachmentId));
+
+  // 1. Verify every pending copy before any redaction call.
+  const verified: CopyResult[] = [];
+  for (const copy of pending) {
+    const check = await deps.verify(copy);
+    if (check.verified) verified.push(copy);
+    else records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted: false, reason: 'not_verified' });
+  }
+
+  // 2. One redaction call per comment, for its verified attachments only.
+  const byComment = new Map<number, number[]>();
+  for (const copy of verified) byComment.set(copy.commentId, [...(byComment.get(copy.commentId) ?? []), copy.attachmentId]);
+  for (const [commentId, ids] of [...byComment.entries()].sort(([a], [b]) => a - b)) {
+    try {
+      await deps.redactComment({ ticketId: input.ticketId, commentId, attachmentIds: [...ids].sort((a, b) => a - b) });
+    } catch (error) {
+      if (!(error instanceof ZendeskRateLimited)) throw error;
+      if (passes >= deps.maxPasses) {
+        for (const [rest, restIds] of byComment) {
+          for (const id of restIds) if (!records.has(id)) records.set(id, { attachmentId: id, commentId: rest, redacted: false, reason: 'rate_limited' });
+        }
+        break;
+      }
+      return {
+        ticketId: input.ticketId,
+        done: false,
+        retryAfterSeconds: Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds),
+        passes,
+        records: [...records.values()],
+      };
+    }
+    for (const id of ids) records.set(id, { attachmentId: id, commentId, redacted: false, reason: REQUESTED });
+  }
+
+  // 3. Confirm: an attachment counts as redacted only when no real file with its ID is left in the ticket.
+  const toConfirm = [...records.values()].filter((r) => r.reason === REQUESTED || (!r.redacted && !FINAL_REASONS.has(r.reason ?? '')));
+  if (toConfirm.length > 0) {
+    const { comments } = await deps.zendesk.listComments(input.ticketId);
+    const present = new Set<number>();
+    for (const comment of comments) {
+      for (const attachment of comment.attachments ?? []) if (!isRedactionPlaceholder(attachment)) present.add(attachment.id);
+    }
+    for (const record of toConfirm) {
+      const redacted = !present.has(record.attachmentId);
+      records.set(record.attachmentId, redacted
+        ? { attachmentId: record.attachmentId, commentId: record.commentId, redacted: true }
+        : { attachmentId: record.attachmentId, commentId: record.commentId, redacted: false, reason: 'redaction_not_confirmed' });
+    }
+  }
+
+  return { ticketId: input.ticketId, done: true, retryAfterSeconds: 0, passes, records: [...records.values()] };
+}

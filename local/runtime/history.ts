@@ -1,0 +1,67 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** One line of an execution's history, as the local engine reports it (state data holds IDs only). */
+export interface HistoryEvent {
+  timestamp: string;
+  type: string;
+  state?: string;
+  /** Map iteration index, for events inside CopyAttachments. */
+  index?: number;
+  error?: string;
+  cause?: string;
+  attempt?: number;
+  input?: unknown;
+  output?: unknown;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface ExecutionRecord {
+  executionName: string;
+  executionArn: string;
+  stateMachineArn: string;
+  status: ExecutionStatus;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startDate: string;
+  stopDate?: string;
+  events: HistoryEvent[];
+}
+
+/** Keeps every local execution as a JSON file, so `executions list/show` work locally as they do on AWS. */
+export class ExecutionHistory {
+  constructor(private readonly dir: string) {}
+
+  private file(name: string): string {
+    return join(this.dir, `${name}.json`);
+  }
+
+  async save(record: ExecutionRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(this.file(record.executionName), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async get(name: string): Promise<ExecutionRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(name), 'utf8')) as ExecutionRecord;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async list(): Promise<ExecutionRecord[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => n.endsWith('.json'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const records = await Promise.all(names.map((n) => this.get(n.slice(0, -'.json'.length))));
+    return records.filter((r): r is ExecutionRecord => r !== undefined).sort((a, b) => b.startDate.localeCompare(a.startDate));
+  }
+}

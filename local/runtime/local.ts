@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { LocalEngine, type LocalEngineOptions } from './engine.js';
+import { randomSecret, startEmbeddedServices } from './services.js';
+import { startSandboxZendesk, type SandboxZendesk } from '../sandbox/zendesk.js';
+import { seedDemoTicket, DEMO_TICKET_ID } from './demo-ticket.js';
+
+export interface LocalRuntime {
+  engine: LocalEngine;
+  /** The embedded sandbox Zendesk, when ZENDESK_URL was not set. */
+  sandbox?: SandboxZendesk;
+  /** The effective environment the handlers run with (secrets included: never print it). */
+  env: Record<string, string | undefined>;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface OpenLocalOptions extends Partial<Omit<LocalEngineOptions, 'historyDir'>> {
+  env?: NodeJS.ProcessEnv;
+  /** Seeds the demo ticket into an embedded sandbox (default true). */
+  seedDemo?: boolean;
+  /** Persist embedded S3 objects under the data dir (default true). */
+  persistS3?: boolean;
+}
+
+/**
+ * The whole system on one machine: the environment the Lambdas would get in AWS, with whatever is not
+ * configured replaced by an embedded service (sandbox Zendesk, fauxqs S3, dynalite DynamoDB), then the
+ * local engine over the unchanged ASL. Sets process.env, because the handlers read it when imported.
+ */
+export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRuntime> {
+  const base = { ...(options.env ?? process.env) };
+  const dataDir = resolve(base.ATTACHMENT_VAULT_DATA_DIR ?? '.local');
+  let sandbox: SandboxZendesk | undefined;
+  const env: Record<string, string | undefined> = { ...base };
+  env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  env.POWERTOOLS_SERVICE_NAME ??= 'attachment-vault';
+  if (!env.ZENDESK_URL) {
+    const email = 'vault@sandbox.example';
+    const apiToken = randomSecret();
+    sandbox = await startSandboxZendesk({ auth: { email, apiToken } });
+    if (options.seedDemo !== false) await seedDemoTicket(sandbox);
+    Object.assign(env, {
+      ZENDESK_URL: sandbox.url,
+      ZENDESK_EMAIL: email,
+      ZENDESK_API_TOKEN: apiToken,
+      ZENDESK_CONTENT_HOSTS: sandbox.contentOrigin,
+    });
+    delete env.ZENDESK_OAUTH_CLIENT_ID;
+    delete env.ZENDESK_OAUTH_CLIENT_SECRET;
+  }
+  env.ZENDESK_WEBHOOK_SECRET ??= randomSecret();
+  let services;
+  try {
+    services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true });
+  } catch (error) {
+    await sandbox?.close();
+    throw error;
+  }
+  Object.assign(env, services.env);
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  const engine = await LocalEngine.create({
+    historyDir: resolve(dataDir, 'executions'),
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  return {
+    engine,
+    ...(sandbox ? { sandbox } : {}),
+    env,
+    dataDir,
+    close: async () => {
+      await services.close();
+      await sandbox?.close();
+    },
+  };
+}
+
+export { DEMO_TICKET_ID };

@@ -1,0 +1,85 @@
+import { jest } from '@jest/globals';
+import { redactCommentNow, redactVerified, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
+import type { CopyResult } from '../../../lambdas/shared/types.js';
+import { FakeZendesk } from '../../support/fake-zendesk.js';
+
+function setup() {
+  const zd = new FakeZendesk();
+  zd.addTicket('5');
+  zd.addComment('5', 10, [{ id: 1 }, { id: 2 }]);
+  zd.addComment('5', 11, [{ id: 3 }]);
+  zd.addComment('5', 12, [{ id: 4 }]);
+  const copies: CopyResult[] = [
+    { attachmentId: 1, commentId: 10, size: 10, outcome: 'archived', s3Key: 'tickets/5/1.pdf', sha256: 'a'.repeat(64) },
+    { attachmentId: 2, commentId: 10, size: 10, outcome: 'already_archived', s3Key: 'tickets/5/2.pdf', sha256: 'b'.repeat(64) },
+    { attachmentId: 3, commentId: 11, size: 10, outcome: 'failed', reason: 'DownloadIncomplete' },
+    { attachmentId: 4, commentId: 12, size: 10, outcome: 'archived', s3Key: 'tickets/5/4.pdf', sha256: 'c'.repeat(64) },
+  ];
+  const verify = jest.fn<RedactDeps['verify']>(async () => ({ verified: true }));
+  const deps: RedactDeps = { zendesk: zd, verify, redactComment: (r) => redactCommentNow(zd, r), maxPasses: 3, maxWaitSeconds: 900 };
+  return { zd, copies, verify, deps };
+}
+
+describe('RedactVerified', () => {
+  test('redacts verified copies with one call per comment, confirms by re-listing, never touches a failed file', async () => {
+    const { zd, copies, deps } = setup();
+    const result = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(result.done).toBe(true);
+    expect(result.records.sort((a, b) => a.attachmentId - b.attachmentId)).toEqual([
+      { attachmentId: 1, commentId: 10, redacted: true },
+      { attachmentId: 2, commentId: 10, redacted: true },
+      { attachmentId: 4, commentId: 12, redacted: true },
+    ]);
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2', 'redact 5/12 4']);
+    expect(zd.comments.get('5')!.find((c) => c.id === 11)!.attachments[0]!.id).toBe(3);
+    expect(zd.calls.filter((c) => c.startsWith('listComments'))).toHaveLength(1);
+  });
+
+  test('a copy that no longer verifies is never redacted', async () => {
+    const { zd, copies, deps, verify } = setup();
+    verify.mockImplementation(async (copy) => ({ verified: copy.attachmentId !== 4, reason: 'sha256 mismatch' }));
+    const result = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'not_verified' });
+    expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
+    expect(zd.comments.get('5')!.find((c) => c.id === 12)!.attachments[0]!.id).toBe(4);
+  });
+
+  test('a 200 that leaves the file in place is reported as redaction_not_confirmed', async () => {
+    const { zd, copies, deps } = setup();
+    zd.ignoreRedactionOf.add(12);
+    const result = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'redaction_not_confirmed' });
+    expect(result.records.find((r) => r.attachmentId === 1)?.redacted).toBe(true);
+  });
+
+  test("Zendesk's per-ticket limit defers the rest to a later pass, which redacts only what remains", async () => {
+    const { zd, copies, deps } = setup();
+    zd.redactionBudget = 1;
+    const first = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(first).toMatchObject({ done: false, retryAfterSeconds: 120, passes: 1 });
+    zd.redactionBudget = 10;
+    const second = await redactVerified({ ticketId: '5', copies, redaction: first }, deps);
+    expect(second.done).toBe(true);
+    expect(second.passes).toBe(2);
+    expect(second.records.every((r) => r.redacted)).toBe(true);
+    // comment 10 was redacted once, in the first pass; the second pass redacted only comment 12.
+    expect(zd.calls.filter((c) => c.startsWith('redact 5/10'))).toHaveLength(1);
+    expect(zd.calls.filter((c) => c.startsWith('redact 5/12'))).toHaveLength(2);
+  });
+
+  test('after maxPasses the deferred files are reported rate_limited, not redacted', async () => {
+    const { zd, copies, deps } = setup();
+    zd.redactionBudget = 0;
+    const result = await redactVerified({ ticketId: '5', copies, redaction: { ticketId: '5', done: false, retryAfterSeconds: 1, passes: 2, records: [] } }, deps);
+    expect(result.done).toBe(true);
+    expect(result.records.every((r) => !r.redacted && r.reason === 'rate_limited')).toBe(true);
+  });
+
+  test('an attachment already gone from Zendesk is not redacted again and counts as redacted', async () => {
+    const { zd, copies, deps } = setup();
+    zd.comments.get('5')!.find((c) => c.id === 12)!.attachments = [];
+    const result = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
+    expect(result.records.find((r) => r.attachmentId === 4)?.redacted).toBe(true);
+  });
+});
