@@ -1,0 +1,46 @@
+import { logger } from '../shared/logger.js';
+import { notifyWebhookUrl } from '../shared/secrets.js';
+import type { NotifyResult } from '../shared/types.js';
+import { notify, type NotifyInput } from './notify.js';
+
+/**
+ * The thin Lambda door of the Notify state. Input: `{ summary, executionName?, executionArn?, ticketUrl? }`
+ * (FinishTicket's summary plus `$$.Execution.Name` / `$$.Execution.Id`). Returns NotifyResult and never throws:
+ * a failed notification must not fail a run whose files are already archived and redacted.
+ * The URL comes from NOTIFY_SECRET_ARN (AWS) or NOTIFY_WEBHOOK_URL (local); neither set = notifications off.
+ */
+
+function isNotifyInput(event: unknown): event is NotifyInput {
+  const summary = (event as { summary?: unknown } | null)?.summary as
+    | { ticketId?: unknown; attachments?: unknown; status?: unknown }
+    | undefined;
+  return (
+    typeof summary === 'object' &&
+    summary !== null &&
+    typeof summary.ticketId === 'string' &&
+    Array.isArray(summary.attachments) &&
+    (summary.status === 'SUCCEEDED' || summary.status === 'FAILED')
+  );
+}
+
+export const handler = async (event: NotifyInput): Promise<NotifyResult> => {
+  if (!isNotifyInput(event)) {
+    logger.error('notify input does not match the contract', { error: 'InvalidInput' });
+    return { delivered: false, attempts: 0, format: 'none', error: 'InvalidInput' };
+  }
+  const { summary, executionName } = event;
+  let url: string | undefined;
+  try {
+    url = await notifyWebhookUrl();
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    logger.error('notification URL unavailable', { ticketId: summary.ticketId, executionName, error: name });
+    return { delivered: false, attempts: 0, format: 'none', error: name };
+  }
+  const result = await notify(event, { url });
+  const keys = { ticketId: summary.ticketId, executionName, ...result };
+  if (result.format === 'none') logger.info('notifications are off', keys);
+  else if (result.delivered) logger.info('notification delivered', keys);
+  else logger.warn('notification not delivered', keys);
+  return result;
+};

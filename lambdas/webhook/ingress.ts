@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { ExecutionInput } from '../shared/types.js';
+import { DEFAULT_TOLERANCE_SECONDS, verifyZendeskSignature } from '../shared/signature.js';
+
+/**
+ * The webhook's logic, free of Lambda and AWS: a normalized HTTP request in, an HTTP response out.
+ * The Lambda handler (handler.ts) and the local runtime (`attachment-vault serve`) both call createIngress(), so the
+ * same checks run everywhere. Replies follow shared/zendesk/CONTRACT.md §1.4: Zendesk retries only 409, 429/503 with
+ * a short Retry-After, and timeouts, so 4xx means "do not retry" and 503 + Retry-After means "try again".
+ */
+
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Step Functions allows 80 characters; `zd-` + 20-digit ticket + `-` leaves 56 for the invocation part. */
+export const MAX_EXECUTION_NAME = 80;
+export const RETRY_AFTER_SECONDS = 30;
+
+export interface IngressRequest {
+  method: string;
+  /** Header names in lower case; one value per header. */
+  headers: Record<string, string | undefined>;
+  /** The body exactly as received (already base64-decoded). */
+  rawBody: Buffer;
+}
+
+export interface IngressResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Starts the workflow. Must reject with an error named `ExecutionAlreadyExists` for a name already used. */
+export type StartExecution = (name: string, input: ExecutionInput) => Promise<unknown>;
+
+/** The subset of the Powertools Logger the core uses (injected; silent by default). */
+export interface IngressLog {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface IngressDeps {
+  /** The signing secret, or a getter called only once a request has passed the cheap checks. */
+  secret: string | (() => string | Promise<string>);
+  startExecution: StartExecution;
+  now?: () => Date;
+  toleranceSeconds?: number;
+  log?: IngressLog;
+}
+
+export type Ingress = (request: IngressRequest) => Promise<IngressResponse>;
+
+const HEADER = {
+  signature: 'x-zendesk-webhook-signature',
+  timestamp: 'x-zendesk-webhook-signature-timestamp',
+  invocationId: 'x-zendesk-webhook-invocation-id',
+  webhookId: 'x-zendesk-webhook-id',
+} as const;
+
+const TICKET_ID = /^[1-9][0-9]{0,19}$/;
+const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequests', 'TooManyRequestsException']);
+const silent: IngressLog = { info() {}, warn() {}, error() {} };
+
+function reply(statusCode: number, payload: Record<string, unknown>, extra: Record<string, string> = {}): IngressResponse {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra },
+    body: JSON.stringify(payload),
+  };
+}
+
+/** One body for every signature failure: the reason is logged, never returned. */
+const UNAUTHORIZED = () => reply(401, { message: 'unauthorized' });
+const INTERNAL = () => reply(500, { message: 'internal error' });
+const RETRY_LATER = () => reply(503, { message: 'try again later' }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const mediaType = value.split(';', 1)[0]!.trim().toLowerCase();
+  return mediaType === 'application/json';
+}
+
+/**
+ * The ticket ID as canonical digits, or undefined. Accepts a JSON string or a non-negative safe integer; rejects
+ * signs, spaces, decimals, exponents and leading zeros, so one ticket always maps to one execution name.
+ */
+export function parseTicketId(value: unknown): string | undefined {
+  if (typeof value === 'string') return TICKET_ID.test(value) ? value : undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
+  return undefined;
+}
+
+/** Keeps only characters safe in an execution name and in CloudWatch (AWS-NOTES §1). */
+export function sanitizeNamePart(value: string, maxLength: number): string {
+  return value.replace(/[^0-9A-Za-z_-]/g, '').slice(0, maxLength);
+}
+
+/**
+ * The invocation part of the execution name: Zendesk's invocation ID, or, when the header is absent, a
+ * deterministic ID from the signed timestamp and body (a Zendesk retry of the same delivery maps to the same name).
+ */
+export function invocationIdOf(headers: IngressRequest['headers'], rawBody: Buffer, maxLength: number): string {
+  const fromHeader = sanitizeNamePart(headers[HEADER.invocationId] ?? '', maxLength);
+  if (fromHeader) return fromHeader;
+  const digest = createHash('sha256')
+    .update(headers[HEADER.timestamp] ?? '', 'utf8')
+    .update(rawBody)
+    .digest('hex');
+  return `h${digest}`.slice(0, Math.min(33, maxLength));
+}
+
+export function executionNameFor(ticketId: string, invocationId: string): string {
+  return `zd-${ticketId}-${invocationId}`.slice(0, MAX_EXECUTION_NAME);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function isThrottled(error: unknown): boolean {
+  if (THROTTLE_NAMES.has(errorName(error))) return true;
+  const status = httpStatusOf(error);
+  return status !== undefined && (status === 429 || status >= 500);
+}
+
+/** Builds the request handler. Never throws: every failure becomes an HTTP status. */
+export function createIngress(deps: IngressDeps): Ingress {
+  const log = deps.log ?? silent;
+  const toleranceSeconds = deps.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const now = deps.now ?? (() => new Date());
+
+  const handle = async (request: IngressRequest): Promise<IngressResponse> => {
+    // Cheap checks first: nothing below runs for a wrong method, type or an oversized body.
+    if (request.method.toUpperCase() !== 'POST') {
+      return reply(405, { message: 'method not allowed' }, { Allow: 'POST' });
+    }
+    if (!isJsonContentType(request.headers['content-type'])) {
+      return reply(415, { message: 'content-type must be application/json' });
+    }
+    if (request.rawBody.length > MAX_BODY_BYTES) {
+      return reply(413, { message: `body must be at most ${MAX_BODY_BYTES} bytes` });
+    }
+
+    let secret: string;
+    try {
+      secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
+    } catch (error) {
+      const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
+      log.error('signing secret unavailable', { error: errorName(error) });
+      return retryable ? RETRY_LATER() : INTERNAL();
+    }
+    if (!secret) {
+      log.error('signing secret is empty');
+      return INTERNAL();
+    }
+
+    const check = verifyZendeskSignature({
+      secret,
+      timestamp: request.headers[HEADER.timestamp],
+      signature: request.headers[HEADER.signature],
+      rawBody: request.rawBody,
+      now: now(),
+      toleranceSeconds,
+    });
+    if (!check.ok) {
+      log.warn('webhook signature rejected', { reason: check.reason });
+      return UNAUTHORIZED();
+    }
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(request.rawBody.toString('utf8'));
+    } catch {
+      return reply(400, { message: 'body must be a JSON object' });
+    }
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+      return reply(400, { message: 'body must be a JSON object' });
+    }
+    const ticketId = parseTicketId((payload as Record<string, unknown>).ticket_id);
+    if (!ticketId) {
+      return reply(400, { message: 'ticket_id must be a ticket number (1-20 digits)' });
+    }
+
+    const invocationId = invocationIdOf(request.headers, request.rawBody, MAX_EXECUTION_NAME - 4 - ticketId.length);
+    const webhookId = sanitizeNamePart(request.headers[HEADER.webhookId] ?? '', MAX_EXECUTION_NAME) || undefined;
+    const executionName = executionNameFor(ticketId, invocationId);
+    const input: ExecutionInput = { ticketId, source: 'webhook', invocationId, ...(webhookId ? { webhookId } : {}) };
+
+    try {
+      await deps.startExecution(executionName, input);
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'ExecutionAlreadyExists') {
+        log.info('duplicate delivery: execution already exists', { ticketId, executionName });
+        return reply(200, { executionName, duplicate: true });
+      }
+      if (isThrottled(error)) {
+        log.warn('Step Functions throttled StartExecution', { ticketId, executionName, error: name });
+        return RETRY_LATER();
+      }
+      log.error('StartExecution failed', { ticketId, executionName, error: name });
+      return INTERNAL();
+    }
+    log.info('execution started', { ticketId, executionName });
+    return reply(202, { executionName });
+  };
+
+  return async (request) => {
+    try {
+      return await handle(request);
+    } catch (error) {
+      // Defensive: a bug above must still answer with a generic 500, never a stack trace.
+      log.error('ingress failed unexpectedly', { error: errorName(error) });
+      return INTERNAL();
+    }
+  };
+}
