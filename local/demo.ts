@@ -31,7 +31,7 @@ const { signZendeskPayload } = await import('../lambdas/shared/signature.js');
 const { documentOf } = await import('./cli/run.js');
 const { describePath } = await import('./runtime/path.js');
 
-const env = { ...process.env, ATTACHMENT_VAULT_DATA_DIR: dataDir, NOTIFY_WEBHOOK_URL: slackUrl, NOTIFY_FORMAT: 'slack' };
+const env: NodeJS.ProcessEnv = { ...process.env, ATTACHMENT_VAULT_DATA_DIR: dataDir, NOTIFY_WEBHOOK_URL: slackUrl, NOTIFY_FORMAT: 'slack' };
 delete env.ZENDESK_URL;
 delete env.AWS_ENDPOINT_URL_S3;
 delete env.ARCHIVE_BUCKET;

@@ -36,7 +36,11 @@ export function createLocalIngress(runtime: LocalRuntime): Ingress {
       return started;
     },
     toleranceSeconds: Number(runtime.env.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS ?? 900),
-    log: logger,
+    log: {
+      info: (message, extra) => logger.info(message, extra ?? {}),
+      warn: (message, extra) => logger.warn(message, extra ?? {}),
+      error: (message, extra) => logger.error(message, extra ?? {}),
+    },
   });
 }
 

@@ -129,7 +129,7 @@ export class LocalEngine {
         : {}),
     };
     const execution = this.machine.run(record.input as never, {
-      overrides,
+      overrides: overrides as never,
       context: {
         Execution: { Id: record.executionArn, Name: record.executionName, Input: record.input, StartTime: record.startDate, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
         StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'attachment-vault-local' },
