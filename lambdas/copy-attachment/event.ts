@@ -1,0 +1,28 @@
+import { InvalidInput } from '../shared/errors.js';
+import { isRecord, parseTicketId } from '../shared/step.js';
+import type { CopyInput } from '../shared/types.js';
+
+function integer(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidInput(`attachment.${name} must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+/** The Map item: `{ ticketId: "123", attachment: { attachmentId, commentId, size, inline } }`, nothing else read. */
+export function parseCopyEvent(event: unknown): CopyInput {
+  if (!isRecord(event)) throw new InvalidInput('the event must be an object');
+  const ticketId = parseTicketId(event.ticketId);
+  const attachment = event.attachment;
+  if (!isRecord(attachment)) throw new InvalidInput('attachment must be an object');
+  if (typeof attachment.inline !== 'boolean') throw new InvalidInput('attachment.inline must be a boolean');
+  return {
+    ticketId,
+    attachment: {
+      attachmentId: integer(attachment.attachmentId, 'attachmentId', 1),
+      commentId: integer(attachment.commentId, 'commentId', 1),
+      size: integer(attachment.size, 'size', 0),
+      inline: attachment.inline,
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
+import { archiveWriterSettings } from '../shared/archive.js';
+import type { Env } from '../shared/config.js';
+import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
+import { logger } from '../shared/logger.js';
+import { createS3Client } from '../shared/s3.js';
+import { step } from '../shared/step.js';
+import type { CopyInput, CopyResult } from '../shared/types.js';
+import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
+import { copyAttachment } from './copy.js';
+import { parseCopyEvent } from './event.js';
+
+/**
+ * The thin Lambda door of CopyAttachment (one Map item): validate, then copyAttachment() once per
+ * [ticketId, attachmentId] within an hour (Powertools idempotency in DynamoDB), so a Step Functions retry after
+ * a lost Lambda response replays the result instead of copying again.
+ *
+ * Environment: ARCHIVE_BUCKET, IDEMPOTENCY_TABLE (required); AWS_REGION, AWS_ENDPOINT_URL_S3, S3_FORCE_PATH_STYLE,
+ * AWS_ENDPOINT_URL_DYNAMODB, COPY_PART_SIZE_MB, COPY_QUEUE_SIZE, MAX_ATTACHMENT_MB, SSE_KMS_KEY_ID (optional);
+ * the Zendesk client's: ZENDESK_URL, ZENDESK_CONTENT_HOSTS, ZENDESK_SECRET_ARN or the local credential variables.
+ */
+
+export { copyAttachment } from './copy.js';
+export { parseCopyEvent } from './event.js';
+
+export const IDEMPOTENCY_KEY_PREFIX = 'copy-attachment';
+export const IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 3600;
+
+interface CopyRunner {
+  config: IdempotencyConfig;
+  copyOnce: (input: CopyInput) => Promise<CopyResult>;
+}
+
+/** Built once per container (or local process): clients, settings and the idempotent wrapper. */
+function createRunner(env: Env): CopyRunner {
+  const settings = archiveWriterSettings(env);
+  const s3 = createS3Client(settings);
+  const config = idempotencyConfig({
+    eventKeyJmesPath: '[ticketId, attachment.attachmentId]',
+    expiresAfterSeconds: IDEMPOTENCY_EXPIRES_AFTER_SECONDS,
+  });
+  const copyOnce = makeIdempotent(
+    async (input: CopyInput): Promise<CopyResult> =>
+      copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger }),
+    { persistenceStore: idempotencyPersistence(IDEMPOTENCY_KEY_PREFIX, { env }), config },
+  );
+  return { config, copyOnce };
+}
+
+let runner: CopyRunner | undefined;
+
+/** Forgets the per-container clients (the local runtime calls this when it changes the environment). */
+export function resetCopyHandler(): void {
+  runner = undefined;
+}
+
+export const handler = step<unknown, CopyResult>('copy-attachment', async (event, context) => {
+  const input = parseCopyEvent(event);
+  logger.appendKeys({ attachmentId: input.attachment.attachmentId });
+  runner ??= createRunner(process.env);
+  // Lets Powertools expire an in-progress record with this invocation's remaining time.
+  if (context) runner.config.registerLambdaContext(context as Context);
+  return runner.copyOnce(input);
+});
