@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { reserveStdout, printLine } from './cli/output.js';
 
 reserveStdout();
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const dataDir = resolve('.local/demo');
 await rm(dataDir, { recursive: true, force: true });
 

@@ -1,14 +1,28 @@
 import { parseArgs } from 'node:util';
-import { printJson, reserveStdout, UsageError } from './output.js';
+import { printJson, printLine, reserveStdout, UsageError } from './output.js';
 
 const USAGE = `Usage:
   attachment-vault run --ticket <id>            run one execution in the local engine; prints one JSON document
   attachment-vault serve [--port 8787] [--host 127.0.0.1]
                                                 receive Zendesk webhooks on POST /webhooks/zendesk
+  attachment-vault zendesk setup --webhook-url <url> [--dry-run] [--secret-id <id|arn> | --print-secret]
+                                 [--request-tag vault_archive] [--processing-tag vault_processing]
+                                                create or update the Zendesk webhook and trigger (idempotent)
+  attachment-vault executions list [--status FAILED|SUCCEEDED|RUNNING|ABORTED|TIMED_OUT] [--since 7d|12h|30m]
+                                   [--limit 100] [--json] [--local]
+  attachment-vault executions show <name|arn> [--json] [--local]
+                                                the path through the states, retries, errors, per-file outcomes
+  attachment-vault executions redrive <name|arn> [--local]
+                                                resume a failed execution where it failed (AWS only)
+  attachment-vault rerun --ticket <id> [--local]
+                                                a new execution for the ticket
 
 Environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN or ZENDESK_OAUTH_CLIENT_ID + ZENDESK_OAUTH_CLIENT_SECRET,
 ZENDESK_CONTENT_HOSTS, ARCHIVE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_S3, S3_FORCE_PATH_STYLE, NOTIFY_WEBHOOK_URL,
-NOTIFY_FORMAT, ZENDESK_WEBHOOK_SECRET. Without ZENDESK_URL the embedded sandbox Zendesk and S3 are used.
+NOTIFY_FORMAT, ZENDESK_WEBHOOK_SECRET. Without ZENDESK_URL the embedded sandbox Zendesk and S3 are used
+(zendesk setup needs ZENDESK_URL). executions/rerun use the deployed state machine (STATE_MACHINE_ARN or
+--state-machine-arn, AWS credentials as for the AWS CLI), or with --local the local engine's histories in
+ATTACHMENT_VAULT_DATA_DIR (default .local).
 Exit codes: 0 succeeded, 1 failed, 2 usage or configuration error.`;
 
 const CONFIG_ERRORS = new Set(['UsageError', 'ConfigurationError', 'LocalConfigurationError']);
@@ -16,6 +30,144 @@ const CONFIG_ERRORS = new Set(['UsageError', 'ConfigurationError', 'LocalConfigu
 function ticketOf(value: string | undefined): string {
   if (!value || !/^[0-9]{1,20}$/.test(value)) throw new UsageError('--ticket <id> is required: the Zendesk ticket ID, digits only');
   return value;
+}
+
+function stderr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** One local execution (run or rerun) with a live copy-progress line when stderr is a terminal. */
+async function runLocally(ticketId: string, source: 'cli' | 'rerun'): Promise<number> {
+  const { openLocal } = await import('../runtime/local.js');
+  const { runTicket } = await import('./run.js');
+  const { copyProgress } = await import('./progress.js');
+  const onEvent = copyProgress(process.stderr);
+  const runtime = await openLocal(onEvent ? { onEvent } : {});
+  try {
+    const document = await runTicket(runtime, ticketId, source);
+    printJson(document);
+    return document.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function zendesk(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'setup') throw new UsageError(sub ? `Unknown command "zendesk ${sub}"` : 'zendesk needs a command: setup');
+  const { tagConfig, zendeskSettings } = await import('../../lambdas/shared/config.js');
+  const defaults = tagConfig(process.env);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      'webhook-url': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'secret-id': { type: 'string' },
+      'print-secret': { type: 'boolean', default: false },
+      'request-tag': { type: 'string', default: defaults.request },
+      'processing-tag': { type: 'string', default: defaults.processing },
+    },
+    strict: true,
+  });
+  if (!values['webhook-url']) throw new UsageError('--webhook-url <url> is required: the deployed WebhookUrl output, or your `serve` URL');
+  const { zendeskSetup, validateSetupOptions } = await import('./zendesk-setup.js');
+  const options = {
+    webhookUrl: values['webhook-url'],
+    dryRun: values['dry-run'],
+    ...(values['secret-id'] !== undefined ? { secretId: values['secret-id'] } : {}),
+    printSecret: values['print-secret'],
+    requestTag: values['request-tag'] ?? defaults.request,
+    processingTag: values['processing-tag'] ?? defaults.processing,
+  };
+  validateSetupOptions(options);
+  const { createZendeskAdmin } = await import('../../lambdas/shared/zendesk/admin.js');
+  const { credentialsFromEnv } = await import('../../lambdas/shared/zendesk/credentials.js');
+  const admin = createZendeskAdmin({ baseUrl: zendeskSettings(process.env).baseUrl, credentials: credentialsFromEnv(process.env) });
+  let secretsManager;
+  if (options.secretId !== undefined && !options.dryRun) {
+    const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const { regionOfArn } = await import('./executions.js');
+    const region = options.secretId.startsWith('arn:') ? regionOfArn(options.secretId) : undefined;
+    secretsManager = new SecretsManagerClient(region ? { region } : {});
+  }
+  const report = await zendeskSetup(options, { admin, ...(secretsManager ? { secretsManager } : {}), log: stderr });
+  printJson(report);
+  return 0;
+}
+
+async function executions(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      local: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      status: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      'state-machine-arn': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const ex = await import('./executions.js');
+  const target = (executionArn?: string): Parameters<typeof ex.listExecutions>[0] =>
+    values.local
+      ? { kind: 'local', historyDir: ex.historyDirOf(process.env) }
+      : ex.awsTarget({ ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}), ...(executionArn ? { executionArn } : {}) });
+  const one = (): string => {
+    if (positionals.length !== 1) throw new UsageError(`executions ${sub} needs one execution name or ARN`);
+    return positionals[0]!;
+  };
+  switch (sub) {
+    case 'list': {
+      if (positionals.length) throw new UsageError('executions list takes no arguments');
+      let limit: number | undefined;
+      if (values.limit !== undefined) {
+        limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be 1-10000');
+      }
+      const status = ex.parseStatus(values.status);
+      const since = ex.parseSince(values.since);
+      const rows = await ex.listExecutions(target(), { ...(status ? { status } : {}), ...(since ? { since } : {}), ...(limit ? { limit } : {}) });
+      if (values.json) printJson({ executions: rows });
+      else printLine(ex.formatExecutionTable(rows));
+      return 0;
+    }
+    case 'show': {
+      const id = one();
+      const details = await ex.showExecution(target(id.startsWith('arn:') ? id : undefined), id);
+      if (values.json) printJson(details);
+      else printLine(ex.formatExecutionDetails(details));
+      return 0;
+    }
+    case 'redrive': {
+      const id = one();
+      const report = await ex.redriveExecution(target(id.startsWith('arn:') ? id : undefined), id);
+      printJson(report);
+      stderr(ex.explainRedrive(report));
+      if (report.redriven) return 0;
+      return report.error === 'RedriveUnavailableLocally' ? 2 : 1;
+    }
+    default:
+      throw new UsageError(sub ? `Unknown command "executions ${sub}"` : 'executions needs a command: list, show or redrive');
+  }
+}
+
+async function rerun(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ticket: { type: 'string' }, local: { type: 'boolean', default: false }, 'state-machine-arn': { type: 'string' } },
+    strict: true,
+  });
+  const ticketId = ticketOf(values.ticket);
+  if (values.local) return runLocally(ticketId, 'rerun');
+  const { awsTarget, rerunOnAws } = await import('./executions.js');
+  const target = awsTarget(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {});
+  const report = await rerunOnAws(target, ticketId);
+  printJson(report);
+  stderr(`started ${report.executionName}: attachment-vault executions show ${report.executionName}`);
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,17 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run': {
         const { values } = parseArgs({ args: rest, options: { ticket: { type: 'string' } }, strict: true });
-        const ticketId = ticketOf(values.ticket);
-        const { openLocal } = await import('../runtime/local.js');
-        const { runTicket } = await import('./run.js');
-        const runtime = await openLocal();
-        try {
-          const document = await runTicket(runtime, ticketId);
-          printJson(document);
-          return document.status === 'SUCCEEDED' ? 0 : 1;
-        } finally {
-          await runtime.close();
-        }
+        return await runLocally(ticketOf(values.ticket), 'cli');
       }
       case 'serve': {
         const { values } = parseArgs({ args: rest, options: { port: { type: 'string', default: '8787' }, host: { type: 'string', default: '127.0.0.1' } }, strict: true });
@@ -59,6 +201,12 @@ export async function main(argv: string[]): Promise<number> {
         await runtime.close();
         return 0;
       }
+      case 'zendesk':
+        return await zendesk(rest);
+      case 'executions':
+        return await executions(rest);
+      case 'rerun':
+        return await rerun(rest);
       default:
         throw new UsageError(`Unknown command "${command}"`);
     }

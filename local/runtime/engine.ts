@@ -28,6 +28,8 @@ export interface LocalEngineOptions {
   retryIntervalMs?: number;
   /** Overrides every Wait state (ms): tests use 0; undefined keeps the real wait. */
   waitMs?: number;
+  /** Called with each Task's state name and input right before its handler runs (simulated time). */
+  beforeTask?: (stateName: string, input: unknown) => void;
   /** Called for each history event as it happens (progress display). */
   onEvent?: (event: HistoryEvent, executionName: string) => void;
 }
@@ -69,7 +71,10 @@ export class LocalEngine {
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const module = (await import(pathToFileURL(`${lambdasDir}${folder}/handler.ts`).href)) as { handler: Handler };
-      handlers[task.name] = (input: unknown) => module.handler(input, fakeLambdaContext(folder));
+      handlers[task.name] = (input: unknown) => {
+        options.beforeTask?.(task.name, input);
+        return module.handler(input, fakeLambdaContext(folder));
+      };
       retryable.push(task.name);
     }
     const waits = Object.entries(definition.States as Record<string, { Type: string }>)

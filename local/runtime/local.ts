@@ -66,6 +66,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(sandbox && options.waitMs !== undefined ? { beforeTask: followShortenedWaits(sandbox) } : {}),
   });
   return {
     engine,
@@ -76,6 +77,19 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
       await services.close();
       await sandbox?.close();
     },
+  };
+}
+
+/**
+ * When Wait states are shortened (tests), the embedded sandbox's clock jumps by the time the workflow
+ * would have waited, so Zendesk's per-ticket window resets as it would have in real time.
+ */
+function followShortenedWaits(sandbox: SandboxZendesk) {
+  return (stateName: string, input: unknown) => {
+    const redaction = (input as { redaction?: { done?: boolean; retryAfterSeconds?: number } } | undefined)?.redaction;
+    if (stateName === 'RedactVerified' && redaction?.done === false && (redaction.retryAfterSeconds ?? 0) > 0) {
+      sandbox.advanceClock(redaction.retryAfterSeconds as number);
+    }
   };
 }
 

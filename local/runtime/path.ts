@@ -1,45 +1,127 @@
-import type { ExecutionRecord } from './history.js';
+import type { HistoryEvent } from './history.js';
+
+/**
+ * What describePath and summaryOf read: a local ExecutionRecord, or an AWS execution history mapped onto the same
+ * events (local/cli/aws-history.ts). Events inside a Map iteration carry its `index`.
+ */
+export interface ExecutionEvents {
+  events: HistoryEvent[];
+}
+
+type Fate = 'retried' | 'caught' | 'final';
+
+/** What became of a failed attempt: the next event of the same lane (top level, or one iteration) says. */
+function fateOf(events: HistoryEvent[], at: number): Fate {
+  const failed = events[at]!;
+  for (let i = at + 1; i < events.length; i++) {
+    const next = events[i]!;
+    if (next.index !== failed.index) continue;
+    if (next.state === failed.state && next.type === 'StateRetried') return 'retried';
+    if (next.state === failed.state && next.type === 'StateCaught') return 'caught';
+    return 'final';
+  }
+  return 'final';
+}
+
+interface Iterations {
+  count: number;
+  failed: number;
+  states: Map<string, number>;
+  retries: number;
+  errors: Map<string, number>;
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function iterationLine(entry: Iterations): string {
+  const states = [...entry.states.entries()].map(([s, n]) => `${s} x${n}`).join(', ');
+  const errors = [...entry.errors.entries()].map(([e, n]) => `${e} x${n}`).join(', ');
+  return `  ${entry.count} iteration${entry.count === 1 ? '' : 's'}: ${states || 'no states'}${entry.retries ? `; ${entry.retries} retr${entry.retries === 1 ? 'y' : 'ies'}` : ''}${errors ? `; errors ${errors}` : ''}${entry.failed ? `; ${entry.failed} failed` : ''}`;
+}
 
 /**
  * The path through the states in words: top-level states in order, Map iterations folded into one line,
- * retries and caught errors named. What an operator reads in the console's Graph view.
+ * retries (with the error that caused them), caught errors and the final failure named. What an operator reads
+ * in the console's Graph view.
  */
-export function describePath(record: ExecutionRecord): string[] {
+export function describePath(execution: ExecutionEvents): string[] {
+  const { events } = execution;
   const lines: string[] = [];
-  const iterations = new Map<string, { count: number; states: Map<string, number>; retries: number; errors: Map<string, number> }>();
+  const iterations = new Map<string, Iterations>();
+  /** The last failed attempt per lane and state, for retries and catches that do not carry the error themselves. */
+  const lastError = new Map<string, string>();
   let currentMap: string | undefined;
-  for (const event of record.events) {
+  const flush = (state: string) => {
+    const entry = iterations.get(state);
+    if (entry && currentMap === state) {
+      lines.push(iterationLine(entry));
+      currentMap = undefined;
+    }
+  };
+  events.forEach((event, at) => {
+    const lane = `${event.index ?? ''}/${event.state ?? ''}`;
+    if (event.type === 'StateFailed' && event.error) lastError.set(lane, event.error);
     if (event.type === 'MapIterationStarted' && event.state) {
       currentMap = event.state;
-      const entry = iterations.get(event.state) ?? { count: 0, states: new Map(), retries: 0, errors: new Map() };
+      const entry = iterations.get(event.state) ?? { count: 0, failed: 0, states: new Map(), retries: 0, errors: new Map() };
       entry.count += 1;
       iterations.set(event.state, entry);
-      continue;
+      return;
     }
     if (event.index !== undefined && currentMap) {
       const entry = iterations.get(currentMap)!;
-      if (event.type === 'StateEntered' && event.state) entry.states.set(event.state, (entry.states.get(event.state) ?? 0) + 1);
-      if (event.type === 'StateRetried') entry.retries += 1;
-      if ((event.type === 'StateFailed' || event.type === 'StateCaught') && event.error) entry.errors.set(event.error, (entry.errors.get(event.error) ?? 0) + 1);
-      continue;
+      if (event.type === 'StateEntered' && event.state) bump(entry.states, event.state);
+      else if (event.type === 'StateRetried') entry.retries += 1;
+      else if (event.type === 'MapIterationFailed') entry.failed += 1;
+      else if (event.type === 'StateFailed' && event.error && fateOf(events, at) !== 'retried') {
+        bump(entry.errors, fateOf(events, at) === 'caught' ? `${event.error} (caught)` : event.error);
+      }
+      return;
     }
-    if (event.type === 'StateEntered' && event.state) {
-      lines.push(event.state);
-    } else if (event.type === 'StateRetried' && event.state) {
-      lines.push(`  retried ${event.state} (attempt ${(event.attempt ?? 0) + 1})${event.error ? ` after ${event.error}` : ''}`);
-    } else if ((event.type === 'StateFailed' || event.type === 'StateCaught') && event.state && event.error) {
-      lines.push(`  ${event.type === 'StateCaught' ? 'caught' : 'failed'} ${event.state}: ${event.error}`);
-    } else if (event.type === 'StateExited' && event.state && iterations.has(event.state)) {
-      const entry = iterations.get(event.state)!;
-      const states = [...entry.states.entries()].map(([s, n]) => `${s} x${n}`).join(', ');
-      const errors = [...entry.errors.entries()].map(([e, n]) => `${e} x${n}`).join(', ');
-      lines.push(`  ${entry.count} iterations: ${states}${entry.retries ? `; ${entry.retries} retries` : ''}${errors ? `; errors ${errors}` : ''}`);
-      currentMap = undefined;
-    } else if (event.type === 'ExecutionFailed') {
-      lines.push(`FAILED: ${event.error ?? 'Error'}${event.cause ? `: ${event.cause}` : ''}`);
-    } else if (event.type === 'ExecutionSucceeded') {
-      lines.push('SUCCEEDED');
+    switch (event.type) {
+      case 'StateEntered':
+        if (event.state) lines.push(event.state);
+        break;
+      case 'StateRetried':
+        if (event.state) {
+          const error = event.error ?? lastError.get(lane);
+          lines.push(`  retried ${event.state} (attempt ${(event.attempt ?? 0) + 1})${error ? ` after ${error}` : ''}`);
+        }
+        break;
+      case 'StateCaught':
+        if (event.state) lines.push(`  caught ${event.state}: ${event.error ?? lastError.get(lane) ?? 'Error'}`);
+        break;
+      case 'StateFailed':
+        if (event.state) {
+          flush(event.state);
+          if (fateOf(events, at) === 'final') lines.push(`  failed ${event.state}: ${event.error ?? 'Error'}`);
+        }
+        break;
+      case 'StateExited':
+        if (event.state) flush(event.state);
+        break;
+      case 'ExecutionFailed':
+        lines.push(`FAILED: ${event.error ?? 'Error'}${event.cause ? `: ${event.cause}` : ''}`);
+        break;
+      case 'ExecutionSucceeded':
+        lines.push('SUCCEEDED');
+        break;
+      case 'ExecutionAborted':
+        lines.push(`ABORTED${event.error ? `: ${event.error}` : ''}`);
+        break;
+      case 'ExecutionTimeout':
+      case 'ExecutionTimedOut':
+        lines.push(`TIMED_OUT${event.error ? `: ${event.error}` : ''}`);
+        break;
+      case 'ExecutionRedriven':
+        lines.push(`REDRIVEN${event.attempt ? ` (redrive ${event.attempt})` : ''}`);
+        break;
+      default:
+        break;
     }
-  }
+  });
+  if (currentMap) lines.push(`${iterationLine(iterations.get(currentMap)!)} (in progress)`);
   return lines;
 }

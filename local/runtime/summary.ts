@@ -6,7 +6,10 @@ export interface RunSummary {
   attachments: SummaryAttachment[];
 }
 
-function outputOf(record: ExecutionRecord, state: string): Record<string, unknown> | undefined {
+/** What the summary reads: a local ExecutionRecord, or an AWS execution mapped onto the same events. */
+export type SummarySource = Pick<ExecutionRecord, 'input' | 'events' | 'error'>;
+
+function outputOf(record: SummarySource, state: string): Record<string, unknown> | undefined {
   const event = record.events.findLast((e) => e.type === 'StateExited' && e.state === state && e.index === undefined);
   return event?.output as Record<string, unknown> | undefined;
 }
@@ -16,7 +19,7 @@ function outputOf(record: ExecutionRecord, state: string): Record<string, unknow
  * otherwise every listed attachment, with the outcome of the iterations that finished, and `failed`
  * (never redacted) for the rest, so a FAILED run still accounts for every file.
  */
-export function summaryOf(record: ExecutionRecord): RunSummary {
+export function summaryOf(record: SummarySource): RunSummary {
   const ticketId = String((record.input as { ticketId?: unknown })?.ticketId ?? '');
   const finished = outputOf(record, 'FinishTicket')?.finish as FinishResult | undefined;
   if (finished) return { ticketId, attachments: finished.summary.attachments };

@@ -1,0 +1,471 @@
+import { resolve } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+  type DescribeExecutionOutput,
+  type ExecutionStatus as SfnStatus,
+  type HistoryEvent as SfnEvent,
+} from '@aws-sdk/client-sfn';
+import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import type { ExecutionInput, SummaryAttachment } from '../../lambdas/shared/types.js';
+import { ExecutionHistory, type ExecutionRecord } from '../runtime/history.js';
+import { describePath } from '../runtime/path.js';
+import { summaryOf } from '../runtime/summary.js';
+import { historyEventsFromAws } from './aws-history.js';
+import { formatBytes, formatDuration, formatTime, table } from './format.js';
+import { UsageError } from './output.js';
+import { runExecutionName } from './run.js';
+
+/**
+ * `attachment-vault executions list|show|redrive` and `rerun`: the deployed state machine through the Step Functions
+ * API, or (--local) the local engine's saved histories under <ATTACHMENT_VAULT_DATA_DIR or .local>/executions.
+ * Each function returns a plain document; main.ts prints it (JSON, or the text formatters below).
+ */
+
+export const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'PENDING_REDRIVE'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Where the executions live: the deployed state machine, or the local history directory. */
+export type AwsTarget = { kind: 'aws'; sfn: SFNClient; stateMachineArn?: string };
+export type Target = AwsTarget | { kind: 'local'; historyDir: string };
+
+/** An execution as show reads it: a local record, or an AWS one (whose status may also be PENDING_REDRIVE). */
+type AnyRecord = Omit<ExecutionRecord, 'status'> & { status: string };
+
+export class ExecutionNotFound extends Error {
+  override readonly name = 'ExecutionDoesNotExist';
+}
+
+const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):stateMachine:([^:\s]+)$/;
+const EXECUTION_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):execution:([^:\s]+):([^:\s]+)$/;
+const EXECUTION_NAME = /^[^\s:/]{1,80}$/;
+/** zd-<ticket>-… (webhook), run-<ticket>-… (CLI), rerun-<ticket>-… (operator). */
+const TICKET_IN_NAME = /^(?:zd|run|rerun)-(\d{1,20})-/;
+
+export function historyDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.ATTACHMENT_VAULT_DATA_DIR ?? '.local', 'executions');
+}
+
+export function regionOfArn(arn: string | undefined): string | undefined {
+  const region = arn?.split(':')[3];
+  return region ? region : undefined;
+}
+
+/** The Step Functions target: --state-machine-arn, else STATE_MACHINE_ARN; the client's region follows the ARN. */
+export function awsTarget(options: { stateMachineArn?: string; executionArn?: string; sfn?: SFNClient }, env: NodeJS.ProcessEnv = process.env): AwsTarget {
+  const stateMachineArn = options.stateMachineArn ?? (env.STATE_MACHINE_ARN?.trim() || undefined);
+  if (stateMachineArn && !STATE_MACHINE_ARN.test(stateMachineArn)) {
+    throw new UsageError(`not a state machine ARN: ${stateMachineArn} (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  }
+  const region = regionOfArn(options.executionArn) ?? regionOfArn(stateMachineArn);
+  const sfn = options.sfn ?? new SFNClient(region ? { region } : {});
+  return { kind: 'aws', sfn, ...(stateMachineArn ? { stateMachineArn } : {}) };
+}
+
+function requireStateMachine(target: AwsTarget, why: string): string {
+  if (!target.stateMachineArn) throw new ConfigurationError(`set STATE_MACHINE_ARN or pass --state-machine-arn ${why} (the stack's StateMachineArn output)`);
+  return target.stateMachineArn;
+}
+
+/** An execution name resolves against the state machine: arn:…:stateMachine:<sm> -> arn:…:execution:<sm>:<name>. */
+export function executionArnOf(nameOrArn: string, stateMachineArn: string | undefined): string {
+  if (nameOrArn.startsWith('arn:')) {
+    if (!EXECUTION_ARN.test(nameOrArn)) throw new UsageError(`not an execution ARN: ${nameOrArn}`);
+    return nameOrArn;
+  }
+  if (!EXECUTION_NAME.test(nameOrArn)) throw new UsageError(`not an execution name: ${JSON.stringify(nameOrArn)}`);
+  if (!stateMachineArn) throw new ConfigurationError('set STATE_MACHINE_ARN or pass --state-machine-arn to find an execution by name, or pass its ARN');
+  const match = STATE_MACHINE_ARN.exec(stateMachineArn);
+  if (!match) throw new UsageError(`not a state machine ARN: ${stateMachineArn}`);
+  const [, partition, region, account, machine] = match;
+  return `arn:${partition}:states:${region}:${account}:execution:${machine}:${nameOrArn}`;
+}
+
+function nameOf(nameOrArn: string): string {
+  if (nameOrArn.startsWith('arn:')) {
+    const match = EXECUTION_ARN.exec(nameOrArn);
+    if (!match) throw new UsageError(`not an execution ARN: ${nameOrArn}`);
+    return match[5]!;
+  }
+  if (!EXECUTION_NAME.test(nameOrArn)) throw new UsageError(`not an execution name: ${JSON.stringify(nameOrArn)}`);
+  return nameOrArn;
+}
+
+export function ticketIdOfName(name: string): string | undefined {
+  return TICKET_IN_NAME.exec(name)?.[1];
+}
+
+function ticketIdOfInput(input: unknown): string | undefined {
+  const id = (input as { ticketId?: unknown } | undefined)?.ticketId;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+export function parseStatus(value: string | undefined): Status | undefined {
+  if (value === undefined) return undefined;
+  const status = value.toUpperCase();
+  if (!(STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+  return status as Status;
+}
+
+/** `7d`, `12h`, `30m`, `45s`, or an ISO date: the oldest start time to list. */
+export function parseSince(value: string | undefined, now: Date = new Date()): Date | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d{1,6})([dhms])$/.exec(value.trim());
+  if (match) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[match[2] as 'd' | 'h' | 'm' | 's'];
+    return new Date(now.getTime() - Number(match[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new UsageError('--since must be a duration such as 7d, 12h or 30m, or an ISO date');
+}
+
+// ---- list ----
+
+export interface ExecutionRow {
+  name: string;
+  executionArn: string;
+  status: string;
+  startDate: string;
+  stopDate?: string;
+  ticketId?: string;
+  redriveCount?: number;
+}
+
+export interface ListOptions {
+  status?: Status;
+  since?: Date;
+  /** At most this many rows (default 100). */
+  limit?: number;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+
+export async function listExecutions(target: Target, options: ListOptions = {}): Promise<ExecutionRow[]> {
+  const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+  const since = options.since?.getTime();
+  if (target.kind === 'local') {
+    const records = await new ExecutionHistory(target.historyDir).list();
+    return records
+      .filter((r) => !options.status || r.status === options.status)
+      .filter((r) => since === undefined || Date.parse(r.startDate) >= since)
+      .slice(0, limit)
+      .map((r) => {
+        const ticketId = ticketIdOfInput(r.input);
+        return {
+          name: r.executionName,
+          executionArn: r.executionArn,
+          status: r.status,
+          startDate: r.startDate,
+          ...(r.stopDate ? { stopDate: r.stopDate } : {}),
+          ...(ticketId ? { ticketId } : {}),
+        };
+      });
+  }
+  const stateMachineArn = requireStateMachine(target, 'to list executions');
+  const rows: ExecutionRow[] = [];
+  let nextToken: string | undefined;
+  // ListExecutions returns the newest first: the first execution older than --since ends the listing.
+  do {
+    const page = await target.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        ...(options.status ? { statusFilter: options.status as SfnStatus } : {}),
+        maxResults: Math.min(100, Math.max(1, limit - rows.length)),
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    for (const item of page.executions ?? []) {
+      const start = item.startDate?.getTime() ?? 0;
+      if (since !== undefined && start < since) return rows;
+      const ticketId = item.name ? ticketIdOfName(item.name) : undefined;
+      rows.push({
+        name: item.name ?? '',
+        executionArn: item.executionArn ?? '',
+        status: item.status ?? 'UNKNOWN',
+        startDate: new Date(start).toISOString(),
+        ...(item.stopDate ? { stopDate: item.stopDate.toISOString() } : {}),
+        ...(ticketId ? { ticketId } : {}),
+        ...(item.redriveCount ? { redriveCount: item.redriveCount } : {}),
+      });
+      if (rows.length >= limit) return rows;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return rows;
+}
+
+export function formatExecutionTable(rows: ExecutionRow[], now: Date = new Date()): string {
+  if (rows.length === 0) return 'no executions';
+  return table(
+    ['NAME', 'STATUS', 'TICKET', 'STARTED', 'DURATION', 'REDRIVES'],
+    rows.map((r) => [
+      r.name,
+      r.status,
+      r.ticketId ?? '',
+      formatTime(r.startDate),
+      formatDuration((r.stopDate ? Date.parse(r.stopDate) : now.getTime()) - Date.parse(r.startDate)) + (r.stopDate ? '' : ' so far'),
+      r.redriveCount ? String(r.redriveCount) : '',
+    ]),
+  );
+}
+
+// ---- show ----
+
+export interface ExecutionDetails {
+  source: 'aws' | 'local';
+  executionName: string;
+  executionArn: string;
+  status: string;
+  startDate: string;
+  stopDate?: string;
+  ticketId?: string;
+  redriveCount?: number;
+  redriveStatus?: string;
+  redriveStatusReason?: string;
+  error?: string;
+  cause?: string;
+  /** The path through the states (describePath). */
+  path: string[];
+  /** Per-file outcomes: FinishTicket's summary, or what the Map's iterations got done. */
+  attachments: SummaryAttachment[];
+}
+
+function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<ExecutionDetails> = {}): ExecutionDetails {
+  const ticketId = ticketIdOfInput(record.input) ?? ticketIdOfName(record.executionName);
+  return {
+    source,
+    executionName: record.executionName,
+    executionArn: record.executionArn,
+    status: record.status,
+    startDate: record.startDate,
+    ...(record.stopDate ? { stopDate: record.stopDate } : {}),
+    ...(ticketId ? { ticketId } : {}),
+    ...extra,
+    ...(record.error ? { error: record.error } : {}),
+    ...(record.cause ? { cause: record.cause } : {}),
+    path: describePath(record),
+    attachments: summaryOf(record).attachments,
+  };
+}
+
+async function fullHistory(sfn: SFNClient, executionArn: string): Promise<SfnEvent[]> {
+  const events: SfnEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, includeExecutionData: true, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+function parsedInput(text: string | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function describe(sfn: SFNClient, executionArn: string): Promise<DescribeExecutionOutput> {
+  try {
+    return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') throw new ExecutionNotFound(`no execution ${executionArn}`);
+    throw error;
+  }
+}
+
+export async function showExecution(target: Target, nameOrArn: string): Promise<ExecutionDetails> {
+  if (target.kind === 'local') {
+    const name = nameOf(nameOrArn);
+    const record = await new ExecutionHistory(target.historyDir).get(name);
+    if (!record) throw new ExecutionNotFound(`no local execution named ${name} in ${target.historyDir}`);
+    return detailsOf('local', record);
+  }
+  const executionArn = executionArnOf(nameOrArn, target.stateMachineArn);
+  const execution = await describe(target.sfn, executionArn);
+  const events = historyEventsFromAws(await fullHistory(target.sfn, executionArn));
+  const record: AnyRecord = {
+    executionName: execution.name ?? nameOf(executionArn),
+    executionArn,
+    stateMachineArn: execution.stateMachineArn ?? '',
+    status: execution.status ?? 'UNKNOWN',
+    input: parsedInput(execution.input),
+    ...(execution.error ? { error: execution.error } : {}),
+    ...(execution.cause ? { cause: execution.cause } : {}),
+    startDate: (execution.startDate ?? new Date(0)).toISOString(),
+    ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+    events,
+  };
+  return detailsOf('aws', record, {
+    ...(execution.redriveCount ? { redriveCount: execution.redriveCount } : {}),
+    ...(execution.redriveStatus ? { redriveStatus: execution.redriveStatus } : {}),
+    ...(execution.redriveStatusReason ? { redriveStatusReason: execution.redriveStatusReason } : {}),
+  });
+}
+
+/** In AWS a Lambda error's Cause is JSON {errorType, errorMessage, trace}: the message is what a person reads. */
+export function readableCause(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; errorType?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain message (local engine)
+  }
+  return cause;
+}
+
+export function formatExecutionDetails(d: ExecutionDetails): string {
+  const out: string[] = [];
+  const field = (label: string, value: string | undefined) => {
+    if (value) out.push(`${label.padEnd(10)}${value}`);
+  };
+  field('execution', d.executionName);
+  field('arn', d.executionArn);
+  field('status', d.status + (d.redriveStatus ? ` (${d.redriveStatus.toLowerCase().replace(/_/g, ' ')})` : ''));
+  field('ticket', d.ticketId);
+  field(
+    'started',
+    `${formatTime(d.startDate)}${d.stopDate ? `, stopped ${formatTime(d.stopDate)} (${formatDuration(Date.parse(d.stopDate) - Date.parse(d.startDate))})` : ''}`,
+  );
+  if (d.redriveCount) field('redrives', String(d.redriveCount));
+  field('error', d.error);
+  field('cause', readableCause(d.cause));
+  if (d.redriveStatusReason && d.status !== 'SUCCEEDED') field('redrive', d.redriveStatusReason);
+  out.push('', 'path');
+  for (const line of d.path) out.push(`  ${line}`);
+  out.push('', 'files');
+  if (d.attachments.length === 0) out.push('  none listed');
+  else {
+    const rows = d.attachments.map((a) => [
+      String(a.attachmentId),
+      String(a.commentId),
+      a.size !== undefined ? formatBytes(a.size) : '',
+      a.outcome,
+      a.redacted ? 'yes' : 'no',
+      a.s3Key ?? a.reason ?? '',
+    ]);
+    out.push(...table(['ATTACHMENT', 'COMMENT', 'SIZE', 'OUTCOME', 'REDACTED', 'S3 KEY / REASON'], rows).split('\n').map((l) => `  ${l}`));
+  }
+  return out.join('\n');
+}
+
+// ---- redrive ----
+
+export interface RedriveReport {
+  executionArn: string;
+  redriven: boolean;
+  redriveDate?: string;
+  /** Refused: the API error, and DescribeExecution's explanation. */
+  error?: string;
+  message?: string;
+  status?: string;
+  redriveStatus?: string;
+  redriveStatusReason?: string;
+  /** What to do instead. */
+  hint?: string;
+  ticketId?: string;
+}
+
+function rerunHint(ticketId: string | undefined, local = false): string {
+  return `start a new execution for the ticket instead: attachment-vault rerun --ticket ${ticketId ?? '<ticket id>'}${local ? ' --local' : ''}`;
+}
+
+export async function redriveExecution(target: Target, nameOrArn: string): Promise<RedriveReport> {
+  if (target.kind === 'local') {
+    const name = nameOf(nameOrArn);
+    const record = await new ExecutionHistory(target.historyDir).get(name);
+    if (!record) throw new ExecutionNotFound(`no local execution named ${name} in ${target.historyDir}`);
+    const ticketId = ticketIdOfInput(record.input);
+    return {
+      executionArn: record.executionArn,
+      redriven: false,
+      error: 'RedriveUnavailableLocally',
+      message: 'the local engine has no redrive',
+      status: record.status,
+      hint: rerunHint(ticketId, true),
+      ...(ticketId ? { ticketId } : {}),
+    };
+  }
+  const executionArn = executionArnOf(nameOrArn, target.stateMachineArn);
+  try {
+    const result = await target.sfn.send(new RedriveExecutionCommand({ executionArn }));
+    return { executionArn, redriven: true, redriveDate: (result.redriveDate ?? new Date()).toISOString() };
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    if (name === 'ExecutionDoesNotExist') throw new ExecutionNotFound(`no execution ${executionArn}`);
+    const message = error instanceof Error ? error.message : String(error);
+    let execution: DescribeExecutionOutput;
+    try {
+      execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch {
+      throw error;
+    }
+    const ticketId = ticketIdOfInput(parsedInput(execution.input)) ?? ticketIdOfName(execution.name ?? '');
+    let hint: string;
+    if (execution.status === 'SUCCEEDED') hint = `it succeeded, so there is nothing to redrive; to process the ticket again, ${rerunHint(ticketId)}`;
+    else if (execution.status === 'RUNNING') hint = 'it is still running: wait for it to end, then redrive it if it fails';
+    else if (execution.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') hint = 'only its Map Run can be redriven (Distributed Map)';
+    else if (execution.redriveStatus === 'REDRIVABLE') hint = 'Step Functions reports it as redrivable: check the error above and try again';
+    else hint = `Step Functions will not redrive it (redrive works within 14 days of a FAILED, ABORTED or TIMED_OUT end, under 25,000 events); ${rerunHint(ticketId)}`;
+    return {
+      executionArn,
+      redriven: false,
+      error: name,
+      message,
+      ...(execution.status ? { status: execution.status } : {}),
+      ...(execution.redriveStatus ? { redriveStatus: execution.redriveStatus } : {}),
+      ...(execution.redriveStatusReason ? { redriveStatusReason: execution.redriveStatusReason } : {}),
+      hint,
+      ...(ticketId ? { ticketId } : {}),
+    };
+  }
+}
+
+export function explainRedrive(report: RedriveReport): string {
+  if (report.redriven) return `redriven at ${formatTime(report.redriveDate)}: ${report.executionArn}`;
+  if (report.error === 'RedriveUnavailableLocally') {
+    return `The local engine has no redrive. The equivalent is a new run of the same ticket: ${report.hint?.replace(/^.*?: /, '') ?? ''}`;
+  }
+  const lines = [`redrive refused (${report.error}): ${report.message}`];
+  if (report.status) lines.push(`status: ${report.status}`);
+  if (report.redriveStatus) lines.push(`redriveStatus: ${report.redriveStatus}${report.redriveStatusReason ? ` (${report.redriveStatusReason})` : ''}`);
+  if (report.hint) lines.push(report.hint);
+  return lines.join('\n');
+}
+
+// ---- rerun ----
+
+export interface RerunReport {
+  executionName: string;
+  executionArn: string;
+  startDate: string;
+  status: 'RUNNING';
+  input: ExecutionInput;
+}
+
+/** A new execution for the ticket on AWS (the local rerun is runTicket(runtime, id, 'rerun')). */
+export async function rerunOnAws(target: AwsTarget, ticketId: string, now: Date = new Date()): Promise<RerunReport> {
+  const stateMachineArn = requireStateMachine(target, 'to start an execution');
+  const executionName = runExecutionName(ticketId, 'rerun', now);
+  const input: ExecutionInput = { ticketId, source: 'rerun' };
+  const result = await target.sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+  return {
+    executionName,
+    executionArn: result.executionArn ?? executionArnOf(executionName, stateMachineArn),
+    startDate: (result.startDate ?? now).toISOString(),
+    status: 'RUNNING',
+    input,
+  };
+}
