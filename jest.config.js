@@ -13,6 +13,7 @@ export default {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
   // A leaked server handle must never hang CI; each suite still closes what it opens.
