@@ -1,0 +1,215 @@
+import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccountRootPrincipal, AnyPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface ArchiveProps {
+  /** 0 = Object Lock off; > 0 = Object Lock on in GOVERNANCE mode with this many days of default retention. */
+  objectLockDays: number;
+  noncurrentVersionExpirationDays: number;
+}
+
+/** Objects live under `tickets/{ticketId}/{attachmentId}`; every grant is scoped to this prefix. */
+export const ARCHIVE_PREFIX = 'tickets/';
+
+/**
+ * The private, encrypted archive: after redaction it holds the only copy of each file.
+ *
+ * Who can read an object: the copy step (read-back verification), the redact step (verification before
+ * redacting) and the archive reader role; nobody else, root included. A bucket-policy Deny on the object
+ * reads and a key-policy Deny on kms:Decrypt/ReEncryptFrom enforce it for every principal whose ARN is not
+ * one of those roles (aws:PrincipalArn). Key management is not denied, so the account's administrators
+ * (and CloudFormation) can still change the key policy: that is also the recovery path if a role is lost.
+ */
+export class Archive extends Construct {
+  readonly key: Key;
+  readonly bucket: Bucket;
+  readonly accessLogsBucket: Bucket;
+  /** For people and tools that must read archived files: assume it (sts:AssumeRole) from this account. */
+  readonly readerRole: Role;
+  private readonly readerArns: string[] = [];
+
+  constructor(scope: Construct, id: string, props: ArchiveProps) {
+    super(scope, id);
+
+    this.key = new Key(this, 'Key', {
+      description: 'attachment-vault: encrypts archived Zendesk attachments',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+      // Server access logs can only be delivered with SSE-S3, and an Object Lock bucket cannot be a target.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Not logged itself (that would loop). cdk-nag S1 recognises a bucket that receives another bucket's
+    // access logs as compliant, so no acknowledgement is needed (nag.test.ts fails on unused ones).
+
+    const objectLock = props.objectLockDays > 0;
+    this.bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'archive/',
+      // Governance, not compliance: an administrator holding s3:BypassGovernanceRetention can still delete.
+      ...(objectLock
+        ? { objectLockEnabled: true, objectLockDefaultRetention: ObjectLockRetention.governance(Duration.days(props.objectLockDays)) }
+        : {}),
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.readerRole = new Role(this, 'ReaderRole', {
+      // Any principal of this account whose own IAM policy allows sts:AssumeRole on this role.
+      assumedBy: new AccountRootPrincipal(),
+      description: 'attachment-vault: read archived attachments (the only reader besides the copy and redact steps)',
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.readerRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListArchive',
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    this.readerRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadArchivedObjects',
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'],
+        resources: [this.objectsArn()],
+      }),
+    );
+    this.grantDecryptThroughS3(this.readerRole);
+    this.allowObjectReads(this.readerRole);
+    Validations.of(this.readerRole).acknowledge({
+      id: this.objectWildcardFinding(),
+      reason: 'Objects are keyed tickets/{ticketId}/{attachmentId}: the reader needs every object under the prefix, and nothing else.',
+    });
+
+    const readers = Lazy.list({ produce: () => this.readerArns });
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyObjectReadsExceptVaultReaders',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+      }),
+    );
+    // Decrypt and ReEncryptFrom are the two ways to recover plaintext (ReEncryptFrom could move a data key
+    // under a key the caller controls). Management actions stay allowed, so nobody is locked out of the key.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyDecryptExceptVaultReaders',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+      }),
+    );
+  }
+
+  /** `arn:…:bucket/tickets/*` */
+  objectsArn(): string {
+    return this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
+  }
+
+  /**
+   * The copy step: write objects (multipart included), read its own object back for verification.
+   * s3:ListBucket lets HeadObject answer 404 instead of 403 for a key that does not exist yet (idempotent
+   * re-runs check first). kms:Decrypt is needed for multipart uploads, which reassemble encrypted parts.
+   */
+  grantCopyWriter(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'WriteArchivedObjects',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        resources: [this.objectsArn()],
+      }),
+    );
+    this.grantList(role);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'EncryptArchivedObjects',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } },
+      }),
+    );
+    this.allowObjectReads(role);
+  }
+
+  /** The redact step: HeadObject / GetObjectAttributes / read back to verify a copy before redacting it. */
+  grantVerifier(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'VerifyArchivedObjects',
+        actions: ['s3:GetObject', 's3:GetObjectAttributes'],
+        resources: [this.objectsArn()],
+      }),
+    );
+    this.grantList(role);
+    this.grantDecryptThroughS3(role);
+    this.allowObjectReads(role);
+  }
+
+  /** cdk-nag's finding id for the tickets/* resource, to acknowledge on roles granted by this construct. */
+  objectWildcardFinding(): string {
+    const bucketLogicalId = this.bucket.stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    return `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${ARCHIVE_PREFIX}*]`;
+  }
+
+  private grantList(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'ListArchive', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+  }
+
+  private grantDecryptThroughS3(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DecryptArchivedObjects',
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } },
+      }),
+    );
+  }
+
+  private allowObjectReads(role: IRole): void {
+    this.readerArns.push(role.roleArn);
+  }
+
+  private s3Service(): string {
+    return `s3.${this.key.stack.region}.amazonaws.com`;
+  }
+}

@@ -1,0 +1,200 @@
+import { Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ASL_FILE, LAMBDA_ENTRIES, readAslPlaceholders, type LambdaName } from '../project.js';
+import type { Archive } from './archive.js';
+import { VaultSecrets } from './secrets.js';
+import { VaultFunction } from './vault-function.js';
+
+export interface WorkflowProps {
+  archive: Archive;
+  secrets: VaultSecrets;
+  idempotencyTable: Table;
+  /** Settings every Lambda reads (Zendesk URL, tags, limits, Powertools). */
+  environment: Record<string, string>;
+  logRetention: RetentionDays;
+  /** Defaults to statemachine/attachment-vault.asl.json. */
+  aslFile?: string;
+}
+
+interface StepSpec {
+  lambda: LambdaName;
+  description: string;
+  memorySize: number;
+  /** Below the Task's TimeoutSeconds in the ASL, so the Lambda's own timeout (retried) fires first. */
+  timeout: Duration;
+  /** Reads the Zendesk credentials secret. */
+  zendesk: boolean;
+}
+
+/** 15 days: longer than Step Functions' 14-day redrive window. */
+export const REDACTION_IDEMPOTENCY_SECONDS = 15 * 24 * 60 * 60;
+
+/** ASL placeholder -> the step's Lambda. The keys are exactly the `${...}` names in the ASL file. */
+export const WORKFLOW_STEPS = {
+  MarkTicketFunctionArn: {
+    lambda: 'markTicket',
+    description: 'attachment-vault MarkTicket: tag the ticket as processing',
+    memorySize: 256,
+    timeout: Duration.seconds(50), // ASL 60 s
+    zendesk: true,
+  },
+  ListAttachmentsFunctionArn: {
+    lambda: 'listAttachments',
+    description: 'attachment-vault ListAttachments: list the ticket attachments (ids and sizes only)',
+    memorySize: 256,
+    timeout: Duration.seconds(270), // ASL 300 s
+    zendesk: true,
+  },
+  CopyAttachmentFunctionArn: {
+    lambda: 'copyAttachment',
+    description: 'attachment-vault CopyAttachment: stream one attachment into the archive and verify it',
+    memorySize: 1024, // streaming multipart upload; more memory also means more CPU for hashing
+    timeout: Duration.seconds(870), // ASL 900 s
+    zendesk: true,
+  },
+  RedactVerifiedFunctionArn: {
+    lambda: 'redactVerified',
+    description: 'attachment-vault RedactVerified: verify archived copies, then redact them in Zendesk',
+    memorySize: 512,
+    timeout: Duration.seconds(870), // ASL 900 s
+    zendesk: true,
+  },
+  FinishTicketFunctionArn: {
+    lambda: 'finishTicket',
+    description: 'attachment-vault FinishTicket: set the final ticket tags',
+    memorySize: 256,
+    timeout: Duration.seconds(50), // ASL 60 s
+    zendesk: true,
+  },
+  NotifyFunctionArn: {
+    lambda: 'notify',
+    description: 'attachment-vault Notify: post the run summary to Slack or Zapier',
+    memorySize: 256,
+    timeout: Duration.seconds(60), // ASL 120 s
+    zendesk: false,
+  },
+} as const satisfies Record<string, StepSpec>;
+
+export type WorkflowPlaceholder = keyof typeof WORKFLOW_STEPS;
+
+/**
+ * The Step Functions STANDARD state machine defined by the ASL file, and the six step Lambdas it invokes.
+ * The ASL names Lambdas only through `${...}` placeholders; this construct substitutes every one and fails
+ * synth if the file and WORKFLOW_STEPS disagree.
+ */
+export class Workflow extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly steps: Record<WorkflowPlaceholder, VaultFunction>;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+    const aslFile = props.aslFile ?? ASL_FILE;
+    assertPlaceholdersMatch(aslFile);
+
+    const { archive, secrets, idempotencyTable } = props;
+    const steps = {} as Record<WorkflowPlaceholder, VaultFunction>;
+    for (const [placeholder, spec] of Object.entries(WORKFLOW_STEPS) as [WorkflowPlaceholder, StepSpec][]) {
+      const step = new VaultFunction(this, placeholder.replace(/FunctionArn$/, ''), {
+        entry: LAMBDA_ENTRIES[spec.lambda],
+        description: spec.description,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        logRetention: props.logRetention,
+        environment: {
+          ...props.environment,
+          ...(spec.zendesk ? { ZENDESK_SECRET_ARN: secrets.zendesk.secretArn } : {}),
+        },
+      });
+      if (spec.zendesk) VaultSecrets.grantGetValue(secrets.zendesk, step.role);
+      steps[placeholder] = step;
+    }
+
+    // Copy and redact touch the archive and the idempotency table; no other step has S3 or DynamoDB access.
+    for (const step of [steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn]) {
+      step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
+      step.fn.addEnvironment('IDEMPOTENCY_TABLE', idempotencyTable.tableName);
+      idempotencyTable.grantReadWriteData(step.role);
+      Validations.of(step).acknowledge({
+        id: archive.objectWildcardFinding(),
+        reason: 'Objects are keyed tickets/{ticketId}/{attachmentId}, known only at run time: the grant covers the prefix, not the bucket.',
+      });
+    }
+    archive.grantCopyWriter(steps.CopyAttachmentFunctionArn.role);
+    archive.grantVerifier(steps.RedactVerifiedFunctionArn.role);
+    // Writes name the archive key explicitly, and the copy's verification then requires SSE-KMS.
+    steps.CopyAttachmentFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
+    // Redaction idempotency records outlive the 14-day redrive window (AWS-NOTES §12), not the 900 s default.
+    steps.RedactVerifiedFunctionArn.fn.addEnvironment('REDACTION_IDEMPOTENCY_SECONDS', String(REDACTION_IDEMPOTENCY_SECONDS));
+
+    steps.NotifyFunctionArn.fn.addEnvironment('NOTIFY_SECRET_ARN', secrets.notifyUrl.secretArn);
+    VaultSecrets.grantGetValue(secrets.notifyUrl, steps.NotifyFunctionArn.role);
+
+    for (const step of Object.values(steps)) acknowledgeXray(step);
+    this.steps = steps;
+
+    // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small. The suffix (from the stack
+    // ID) makes the name unique per stack instance, so a retained group never blocks re-creating the stack.
+    const stackIdSuffix = Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
+    this.logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-workflow-${stackIdSuffix}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const definitionSubstitutions = Object.fromEntries(
+      Object.entries(steps).map(([placeholder, step]) => [placeholder, step.fn.functionArn]),
+    );
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromFile(aslFile),
+      definitionSubstitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      tracingEnabled: true,
+      // ALL for a complete event trail (cdk-nag SF1), without execution data: no file names or PII in logs.
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    // The ASL holds plain ARNs, so nothing grants invoke implicitly.
+    for (const step of Object.values(steps)) step.fn.grantInvoke(this.stateMachine);
+
+    const sm = Validations.of(this.stateMachine);
+    for (const step of Object.values(steps)) {
+      const logicalId = Stack.of(this).getLogicalId(step.fn.node.defaultChild as CfnFunction);
+      sm.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'grantInvoke also covers qualified ARNs (versions/aliases) of this one function; the ASL invokes the unqualified ARN.',
+      });
+    }
+    sm.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups, resource policies) do not support resource-level permissions.',
+    });
+  }
+}
+
+function acknowledgeXray(step: VaultFunction): void {
+  Validations.of(step).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+  });
+}
+
+/** Every ASL placeholder must be substituted, and every substitution used, or synth stops here. */
+export function assertPlaceholdersMatch(aslFile: string): void {
+  const inFile = readAslPlaceholders(aslFile);
+  const known = Object.keys(WORKFLOW_STEPS);
+  const missing = inFile.filter((name) => !known.includes(name));
+  const unused = known.filter((name) => !inFile.includes(name));
+  if (missing.length || unused.length) {
+    throw new Error(
+      `The workflow ${aslFile} and infra/constructs/workflow.ts disagree: ` +
+        [missing.length ? `no substitution for ${missing.map((n) => '${' + n + '}').join(', ')}` : '',
+          unused.length ? `substitutions the ASL never uses: ${unused.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; '),
+    );
+  }
+}

@@ -1,0 +1,114 @@
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { PLACEHOLDER_SUBDOMAIN, type VaultConfig } from './config.js';
+import { Archive } from './constructs/archive.js';
+import { IdempotencyStore } from './constructs/idempotency.js';
+import { Ingress } from './constructs/ingress.js';
+import { Observability } from './constructs/observability.js';
+import { VaultSecrets } from './constructs/secrets.js';
+import { Workflow } from './constructs/workflow.js';
+import { assertLambdaEntriesExist } from './project.js';
+
+export interface AttachmentVaultStackProps extends StackProps {
+  config: VaultConfig;
+}
+
+/**
+ * attachment-vault: API Gateway -> webhook Lambda -> Step Functions (STANDARD) -> step Lambdas -> private S3.
+ *
+ * | Construct     | Owns                                                                 |
+ * |---------------|----------------------------------------------------------------------|
+ * | Archive       | KMS key, archive bucket, access-log bucket, reader role, read denies |
+ * | VaultSecrets  | Zendesk credentials, webhook signing secret, notification URL        |
+ * | Idempotency   | Powertools idempotency table                                         |
+ * | Workflow      | six step Lambdas, state machine from the ASL file, its log group     |
+ * | Ingress       | HTTP API, POST /webhooks/zendesk, webhook Lambda                     |
+ * | Observability | alarms, EventBridge rule, encrypted SNS topic                        |
+ */
+export class AttachmentVaultStack extends Stack {
+  readonly archive: Archive;
+  readonly secrets: VaultSecrets;
+  readonly idempotency: IdempotencyStore;
+  readonly workflow: Workflow;
+  readonly ingress: Ingress;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: AttachmentVaultStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    assertLambdaEntriesExist();
+
+    this.archive = new Archive(this, 'Archive', {
+      objectLockDays: config.objectLockDays,
+      noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
+    });
+    this.secrets = new VaultSecrets(this, 'Secrets');
+    this.idempotency = new IdempotencyStore(this, 'Idempotency');
+
+    const executionConsoleUrl = (executionArn: string) =>
+      `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/v2/executions/details/${executionArn}`;
+
+    // Settings every Lambda may read. Resource names, ARNs and secret ARNs are added per function, only
+    // where that function has the matching permission. Secret values never appear here.
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'attachment-vault',
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      ZENDESK_URL: config.zendeskUrl,
+      ZENDESK_CONTENT_HOSTS: config.contentHosts.join(','),
+      TAG_REQUEST: config.tags.request,
+      TAG_PROCESSING: config.tags.processing,
+      TAG_ARCHIVED: config.tags.archived,
+      TAG_FAILED: config.tags.failed,
+      MAP_MAX_CONCURRENCY: String(config.mapMaxConcurrency),
+      MAX_ATTACHMENT_MB: String(config.maxAttachmentMb),
+      NOTIFY_FORMAT: config.notifyFormat,
+      // The notify step replaces {executionArn}.
+      EXECUTION_CONSOLE_URL: executionConsoleUrl('{executionArn}'),
+    };
+
+    this.workflow = new Workflow(this, 'Workflow', {
+      archive: this.archive,
+      secrets: this.secrets,
+      idempotencyTable: this.idempotency.table,
+      environment,
+      logRetention: config.logRetentionDays,
+    });
+
+    this.ingress = new Ingress(this, 'Ingress', {
+      stateMachine: this.workflow.stateMachine,
+      secrets: this.secrets,
+      environment,
+      webhookTimestampToleranceSeconds: config.webhookTimestampToleranceSeconds,
+      throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+      logRetention: config.logRetentionDays,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      stateMachine: this.workflow.stateMachine,
+      webhook: this.ingress.webhook.fn,
+      api: this.ingress.api,
+      alarmEmail: config.alarmEmail,
+      executionConsoleUrl,
+    });
+
+    if (config.zendeskUrl === `https://${PLACEHOLDER_SUBDOMAIN}.zendesk.com`) {
+      Annotations.of(this).addWarningV2(
+        'attachment-vault:placeholderZendesk',
+        `zendeskSubdomain is the placeholder "${PLACEHOLDER_SUBDOMAIN}": deploy with -c zendeskSubdomain=<your subdomain>.`,
+      );
+    }
+
+    const outputs: Record<string, [string, string]> = {
+      WebhookUrl: [this.ingress.webhookUrl, 'Zendesk webhook endpoint (POST, signed)'],
+      ArchiveBucketName: [this.archive.bucket.bucketName, 'Archive bucket'],
+      ArchiveKeyArn: [this.archive.key.keyArn, 'KMS key of the archive'],
+      ArchiveReaderRoleArn: [this.archive.readerRole.roleArn, 'Assume this role to read archived files'],
+      StateMachineArn: [this.workflow.stateMachine.stateMachineArn, 'Workflow (redrive failed runs here)'],
+      ZendeskSecretArn: [this.secrets.zendesk.secretArn, 'Fill: {"email","apiToken"} or {"oauthClientId","oauthClientSecret"}'],
+      WebhookSecretArn: [this.secrets.webhookSigning.secretArn, 'Fill: {"secret"} (the Zendesk webhook signing secret)'],
+      NotifySecretArn: [this.secrets.notifyUrl.secretArn, 'Fill: {"url"} (Slack or Zapier webhook URL)'],
+      AlertsTopicArn: [this.observability.topic.topicArn, 'Alerts (subscribe more endpoints here)'],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) new CfnOutput(this, name, { value, description });
+  }
+}

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { WorkflowPlaceholder } from '../../infra/constructs/workflow.js';
+import type { VaultFunction } from '../../infra/constructs/vault-function.js';
+import {
+  actionMatches,
+  actionsOf,
+  logicalId,
+  resourcesOf,
+  roleStatements,
+  rolesAllowing,
+  type Statement,
+  synthVault,
+  type VaultSynth,
+} from './support/vault.js';
+
+let vault: VaultSynth;
+let fns: Record<WorkflowPlaceholder | 'Webhook', VaultFunction>;
+let roleIds: Record<keyof typeof fns, string>;
+
+beforeAll(() => {
+  vault = synthVault();
+  fns = { ...vault.stack.workflow.steps, Webhook: vault.stack.ingress.webhook };
+  roleIds = Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, logicalId(fn.role)])) as typeof roleIds;
+});
+
+afterAll(() => vault?.cleanup());
+
+const resolve = (value: unknown) => vault.stack.resolve(value);
+
+/** Actions of one service a role is allowed, each with the resources it applies to. */
+function grants(role: keyof typeof fns, service: string): { action: string; resources: unknown[] }[] {
+  return roleStatements(vault.template, roleIds[role])
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => actionsOf(s).filter((a) => a.startsWith(`${service}:`)).map((action) => ({ action, resources: resourcesOf(s) })));
+}
+
+function actions(role: keyof typeof fns, service: string): string[] {
+  return [...new Set(grants(role, service).map((g) => g.action))].sort();
+}
+
+function allPolicyStatements(): Statement[] {
+  const policies = vault.template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>;
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('Lambda roles', () => {
+  it('carry no managed or inline policies: only their own AWS::IAM::Policy', () => {
+    const roles = vault.template.findResources('AWS::IAM::Role') as Record<string, { Properties: Record<string, unknown> }>;
+    for (const id of Object.values(roleIds)) {
+      expect(roles[id]?.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(roles[id]?.Properties.Policies).toBeUndefined();
+    }
+  });
+
+  it('write logs only to their own log group', () => {
+    for (const [name, fn] of Object.entries(fns)) {
+      const logs = grants(name as keyof typeof fns, 'logs');
+      expect(logs.map((g) => g.action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      for (const grant of logs) expect(grant.resources).toEqual([resolve(fn.logGroup.logGroupArn)]);
+    }
+  });
+});
+
+describe('archive access', () => {
+  it('copy step writes only under tickets/* and reads back only there', () => {
+    const objects = resolve(vault.stack.archive.objectsArn());
+    const bucket = resolve(vault.stack.archive.bucket.bucketArn);
+    expect(actions('CopyAttachmentFunctionArn', 's3')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    for (const { action, resources } of grants('CopyAttachmentFunctionArn', 's3')) {
+      expect([action, resources]).toEqual([action, action === 's3:ListBucket' ? [bucket] : [objects]]);
+    }
+  });
+
+  it('copy step may GenerateDataKey and Decrypt with the archive key, through S3 only', () => {
+    const kms = roleStatements(vault.template, roleIds.CopyAttachmentFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(kms).toHaveLength(1);
+    expect(actionsOf(kms[0] as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(resourcesOf(kms[0] as Statement)).toEqual([resolve(vault.stack.archive.key.keyArn)]);
+    expect(kms[0]?.Condition).toEqual({ StringEquals: { 'kms:ViaService': resolve(`s3.${vault.stack.region}.amazonaws.com`) } });
+  });
+
+  it('redact step can only read and verify under tickets/*, and only Decrypt', () => {
+    const objects = resolve(vault.stack.archive.objectsArn());
+    expect(actions('RedactVerifiedFunctionArn', 's3')).toEqual(['s3:GetObject', 's3:GetObjectAttributes', 's3:ListBucket']);
+    for (const { action, resources } of grants('RedactVerifiedFunctionArn', 's3')) {
+      if (action !== 's3:ListBucket') expect(resources).toEqual([objects]);
+    }
+    expect(actions('RedactVerifiedFunctionArn', 'kms')).toEqual(['kms:Decrypt']);
+  });
+
+  it('no other Lambda has S3, KMS or DynamoDB access', () => {
+    for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn', 'Webhook'] as const) {
+      for (const service of ['s3', 'kms', 'dynamodb']) expect([name, actions(name, service)]).toEqual([name, []]);
+    }
+  });
+
+  it('only the copy and redact roles (and the reader role) may read objects', () => {
+    const readers = rolesAllowing(vault.template, 's3:GetObject');
+    expect(readers).toEqual(
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, logicalId(vault.stack.archive.readerRole)].sort(),
+    );
+  });
+});
+
+describe('workflow and secrets', () => {
+  it('only the webhook role may states:StartExecution, on this state machine only', () => {
+    expect(rolesAllowing(vault.template, 'states:StartExecution')).toEqual([roleIds.Webhook]);
+    expect(grants('Webhook', 'states')).toEqual([
+      { action: 'states:StartExecution', resources: [resolve(vault.stack.workflow.stateMachine.stateMachineArn)] },
+    ]);
+  });
+
+  it('the state machine role invokes exactly the six step Lambdas', () => {
+    const smRole = logicalId(vault.stack.workflow.stateMachine.role);
+    const invoke = roleStatements(vault.template, smRole).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    const targets = new Set(invoke.flatMap(resourcesOf).map((r) => JSON.stringify(r)));
+    const expected = Object.values(vault.stack.workflow.steps).flatMap((step) => {
+      const arn = resolve(step.fn.functionArn);
+      return [arn, { 'Fn::Join': ['', [arn, ':*']] }];
+    });
+    expect([...targets].sort()).toEqual(expected.map((r) => JSON.stringify(r)).sort());
+    expect(rolesAllowing(vault.template, 'lambda:InvokeFunction')).toEqual([smRole]);
+  });
+
+  it('each secret is readable only by the roles that need it, with GetSecretValue only', () => {
+    const { zendesk, webhookSigning, notifyUrl } = vault.stack.secrets;
+    const readersOf = (secretArn: string) =>
+      Object.entries(roleIds)
+        .filter(([name]) => grants(name as keyof typeof fns, 'secretsmanager').some((g) => JSON.stringify(g.resources) === JSON.stringify([resolve(secretArn)])))
+        .map(([name]) => name)
+        .sort();
+    expect(readersOf(zendesk.secretArn)).toEqual(
+      ['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn'],
+    );
+    expect(readersOf(webhookSigning.secretArn)).toEqual(['Webhook']);
+    expect(readersOf(notifyUrl.secretArn)).toEqual(['NotifyFunctionArn']);
+    for (const name of Object.keys(roleIds)) {
+      expect(actions(name as keyof typeof fns, 'secretsmanager').every((a) => a === 'secretsmanager:GetSecretValue')).toBe(true);
+    }
+  });
+
+  it('the idempotency table is read/write for the copy and redact roles only', () => {
+    expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn].sort(),
+    );
+    const table = resolve(vault.stack.idempotency.table.tableArn);
+    for (const name of ['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn'] as const) {
+      expect(actions(name, 'dynamodb')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+      for (const grant of grants(name, 'dynamodb')) expect(grant.resources).toEqual([table]);
+    }
+  });
+});
+
+describe('no wildcards', () => {
+  it('no IAM policy allows a wildcard action on s3:, kms: or states:', () => {
+    const wildcard = allPolicyStatements()
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap(actionsOf)
+      .filter((a) => a === '*' || (/^(s3|kms|states):/i.test(a) && a.includes('*')));
+    expect(wildcard).toEqual([]);
+  });
+
+  it('Resource "*" appears only with X-Ray and Step Functions log delivery actions', () => {
+    const allowedOnStar = /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$)/;
+    const onStar = allPolicyStatements()
+      .filter((s) => s.Effect === 'Allow' && resourcesOf(s).includes('*'))
+      .flatMap(actionsOf);
+    expect(onStar.filter((a) => !allowedOnStar.test(a))).toEqual([]);
+  });
+
+  it('actionMatches treats * as a wildcard (helper sanity)', () => {
+    expect(actionMatches('s3:Get*', 's3:GetObject')).toBe(true);
+    expect(actionMatches('s3:GetObject', 's3:GetObjectVersion')).toBe(false);
+  });
+});
