@@ -281,8 +281,9 @@ export async function zendeskSetup(options: SetupOptions, deps: SetupDeps): Prom
   log(`trigger "${TRIGGER_TITLE}" ${DONE[triggerPlan]} (${triggerId})`);
 
   const result: SetupReport = {
-    webhook: report(webhookId, DONE[webhookPlan], webhookDiff),
-    trigger: report(triggerId, DONE[triggerPlan], triggerDiff),
+    // A create's "changes" would only repeat the desired state: the dry run shows it.
+    webhook: report(webhookId, DONE[webhookPlan], webhookPlan === 'create' ? {} : webhookDiff),
+    trigger: report(triggerId, DONE[triggerPlan], triggerPlan === 'create' ? {} : triggerDiff),
     secret: 'not revealed',
   };
   if (options.secretId !== undefined || options.printSecret) {
