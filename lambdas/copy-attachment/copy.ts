@@ -1,8 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
-import { findVerifiedCopy, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
-import { AttachmentGone, AttachmentTooLarge, InvalidInput, MalwareBlocked, skipReasonOf } from '../shared/errors.js';
+import { findVerifiedCopy, measureDownload, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
+import type { Env } from '../shared/config.js';
+import {
+  AttachmentGone,
+  AttachmentTooLarge,
+  ConfigurationError,
+  DownloadIncomplete,
+  InvalidInput,
+  MalwareBlocked,
+  skipReasonOf,
+} from '../shared/errors.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
 import type { ZendeskApi, ZendeskAttachment } from '../shared/zendesk/types.js';
 
@@ -14,6 +23,72 @@ export interface CopyDeps {
   s3: S3Client;
   settings: ArchiveWriterSettings;
   logger: CopyLogger;
+  /** Longest wait for the next chunk of a download body; default downloadIdleTimeoutMs(process.env). */
+  downloadIdleTimeoutMs?: number;
+}
+
+export const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * DOWNLOAD_IDLE_TIMEOUT_SECONDS (1-900, default 60): how long a download body may deliver nothing before the copy
+ * gives up with DownloadIncomplete. The Task's TimeoutSeconds stays the outer bound of the whole attempt; this one
+ * notices a stalled transfer in seconds, aborts the request and leaves the retry budget to the ASL.
+ */
+export function downloadIdleTimeoutMs(env: Env = process.env): number {
+  const raw = env.DOWNLOAD_IDLE_TIMEOUT_SECONDS?.trim();
+  if (!raw) return DEFAULT_DOWNLOAD_IDLE_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 900) {
+    throw new ConfigurationError('DOWNLOAD_IDLE_TIMEOUT_SECONDS must be an integer between 1 and 900');
+  }
+  return seconds * 1000;
+}
+
+/**
+ * The body, unchanged, except that a read which waits longer than `idleMs` for the next chunk fails with
+ * DownloadIncomplete and aborts the request (`abort`). The clock runs only while the consumer waits for data, so a
+ * slow S3 upload (backpressure) never counts as a stalled download.
+ */
+export function withIdleTimeout(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  abort: AbortController,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let received = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new DownloadIncomplete(`download stalled: no data for ${Math.round(idleMs / 1000)} s after ${received} bytes`));
+          }, idleMs);
+        });
+        try {
+          const result = await Promise.race([reader.read(), idle]);
+          if (result.done) {
+            controller.close();
+            return;
+          }
+          received += result.value.byteLength;
+          controller.enqueue(result.value);
+        } catch (error) {
+          if (error instanceof DownloadIncomplete) {
+            abort.abort();
+            await reader.cancel(error).catch(() => undefined);
+          }
+          throw error;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** Why this attachment is not work: thrown as the skip errors of the shared vocabulary. */
@@ -27,6 +102,25 @@ function refuseUnless(attachment: ZendeskAttachment, settings: ArchiveWriterSett
   }
   if (attachment.size > settings.maxAttachmentBytes) {
     throw new AttachmentTooLarge(`the attachment has ${attachment.size} bytes, more than ${settings.maxAttachmentBytes}`);
+  }
+}
+
+/** SHA-256 of the file as Zendesk serves it now: streamed, length-checked, nothing stored. */
+async function sourceSha256(zendesk: ZendeskApi, contentUrl: string, size: number, idleMs: number): Promise<string> {
+  const abort = new AbortController();
+  try {
+    const download = await zendesk.download(contentUrl, { signal: abort.signal });
+    const measured = measureDownload(withIdleTimeout(download.body, idleMs, abort), size);
+    const reader = measured.readable.getReader();
+    try {
+      while (!(await reader.read()).done);
+    } catch (error) {
+      throw measured.failure ?? error;
+    }
+    return measured.sha256();
+  } catch (error) {
+    abort.abort();
+    throw error;
   }
 }
 
@@ -49,24 +143,35 @@ async function archive(deps: CopyDeps): Promise<CopyResult> {
     expectedSize: size,
     requireKms: Boolean(settings.sseKmsKeyId),
   });
+  const idleMs = deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs();
+  // An object that verifies proves only that its bytes match its own `sha256` metadata, not that they are this
+  // file: a foreign or stale write can be self-consistent. It is already_archived only when the file Zendesk
+  // serves now hashes to the same SHA-256 (a download without upload); otherwise the file is copied over it.
+  let unverifiedKeys = existing.unverifiedKeys;
   if (existing.found) {
     const { verification } = existing;
-    logger.info('attachment already archived', { attachmentId, s3Key: existing.key, method: verification.method });
-    return {
-      attachmentId,
-      commentId,
-      size,
-      outcome: 'already_archived',
-      s3Key: existing.key,
-      bytes: verification.size,
-      sha256: verification.sha256,
-      ...(verification.contentType ? { contentType: verification.contentType } : {}),
-    };
+    const source = await sourceSha256(zendesk, attachment.content_url, size, idleMs);
+    if (source === verification.sha256) {
+      logger.info('attachment already archived', { attachmentId, s3Key: existing.key, method: verification.method });
+      return {
+        attachmentId,
+        commentId,
+        size,
+        outcome: 'already_archived',
+        s3Key: existing.key,
+        bytes: verification.size,
+        sha256: verification.sha256,
+        ...(verification.contentType ? { contentType: verification.contentType } : {}),
+      };
+    }
+    logger.warn('the object at the key is not this attachment; copying over it', { attachmentId, s3Key: existing.key });
+    unverifiedKeys = [...unverifiedKeys, existing.key];
   }
 
   const abort = new AbortController();
   try {
     const download = await zendesk.download(attachment.content_url, { signal: abort.signal });
+    const body = withIdleTimeout(download.body, idleMs, abort);
     const copy = await writeArchivedObject(
       s3,
       {
@@ -82,20 +187,20 @@ async function archive(deps: CopyDeps): Promise<CopyResult> {
         size,
         fileName: attachment.file_name,
         declaredContentType: attachment.content_type || download.contentType,
-        body: download.body,
+        body,
       },
     );
     // An unverified object under another extension (the name or the detection changed) is left alone: the copy
     // step has no DeleteObject right, the object lacks a valid sha256 so nothing trusts it, and the next run
     // finds the verified one.
-    const stale = existing.unverifiedKeys.filter((key) => key !== copy.key);
+    const stale = unverifiedKeys.filter((key) => key !== copy.key);
     if (stale.length > 0) logger.warn('unverified earlier copy left in place', { attachmentId, staleKeys: stale });
     logger.info('attachment archived', {
       attachmentId,
       s3Key: copy.key,
       bytes: copy.bytes,
       method: copy.verification.method,
-      replaced: existing.unverifiedKeys.includes(copy.key),
+      replaced: unverifiedKeys.includes(copy.key),
     });
     return {
       attachmentId,
@@ -114,16 +219,30 @@ async function archive(deps: CopyDeps): Promise<CopyResult> {
 }
 
 /**
- * Step 3, one attachment: Zendesk -> S3, streamed and verified; or already there (verified, no download); or
+ * The error's message, prefixed with the attachment ID unless it already names it: the message becomes the Cause
+ * in the execution history (the iteration's, and the Map's when an outage fails it), which must say which file
+ * without logs. The class, hence the name the ASL matches, is unchanged.
+ */
+function naming(error: unknown, attachmentId: number): unknown {
+  if (error instanceof Error && !error.message.includes(`attachment ${attachmentId}`)) {
+    error.message = `attachment ${attachmentId}: ${error.message}`;
+  }
+  return error;
+}
+
+/**
+ * Step 3, one attachment: Zendesk -> S3, streamed and verified; or already there (a verified object whose SHA-256 is
+ * the downloaded file's: no upload); or
  * skipped for a known permanent reason (gone, malware, host not allowed, too large). Every other error is thrown
- * with its vocabulary name: the ASL retries it, then records `failed` or fails the Map.
+ * with its vocabulary name and the attachment ID in its message: the ASL retries it, then records `failed` or fails
+ * the Map.
  */
 export async function copyAttachment(deps: CopyDeps): Promise<CopyResult> {
   try {
     return await archive(deps);
   } catch (error) {
     const reason = skipReasonOf(error);
-    if (!reason) throw error;
+    if (!reason) throw naming(error, deps.input.attachment.attachmentId);
     const { attachmentId, commentId, size } = deps.input.attachment;
     deps.logger.info('attachment skipped', { attachmentId, reason });
     return { attachmentId, commentId, size, outcome: 'skipped', reason };

@@ -21,9 +21,10 @@ const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: '[ticketId, commentId, attachmentIds]',
   expiresAfterSeconds: Number(process.env.REDACTION_IDEMPOTENCY_SECONDS ?? 900),
 });
+const persistence = idempotencyPersistence('redact-verified');
 const redactCommentOnce = makeIdempotent(
   async (request: CommentRedaction) => redactCommentNow(await zendeskFromEnv(), request),
-  { persistenceStore: idempotencyPersistence('redact-verified'), config: idempotencyConfig },
+  { persistenceStore: persistence, config: idempotencyConfig },
 );
 
 export const handler = step('RedactVerified', async (event: unknown, context) => {
@@ -47,6 +48,7 @@ export const handler = step('RedactVerified', async (event: unknown, context) =>
           ...(copy.sha256 ? { expectedSha256: copy.sha256 } : {}),
         }),
       redactComment: (request) => redactCommentOnce(request),
+      forgetRedaction: (request) => persistence.deleteRecord(request as unknown as Parameters<typeof persistence.deleteRecord>[0]),
       maxPasses: Number(process.env.REDACTION_MAX_PASSES ?? 12),
       maxWaitSeconds: Number(process.env.REDACTION_MAX_WAIT_SECONDS ?? 900),
     },

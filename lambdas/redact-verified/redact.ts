@@ -20,6 +20,12 @@ export interface RedactDeps {
   verify: (copy: CopyResult) => Promise<{ verified: boolean; reason?: string }>;
   /** Redacts one comment's attachments (wrapped in Powertools idempotency by the handler). */
   redactComment: (request: CommentRedaction) => Promise<unknown>;
+  /**
+   * Forgets a redaction request whose effect the confirm pass did not see (deletes its idempotency record), so a
+   * later pass or a re-run sends it again instead of replaying "done". Without it, a 200 that redacted nothing
+   * would block every re-run of the ticket for the record's lifetime.
+   */
+  forgetRedaction?: (request: CommentRedaction) => Promise<void>;
   /** After this many passes deferred by Zendesk's per-ticket limit, the rest is reported instead. */
   maxPasses: number;
   /** Upper bound of one Wait, whatever Retry-After says. */
@@ -50,6 +56,19 @@ export async function redactCommentNow(zendesk: ZendeskApi, request: CommentReda
 }
 
 /**
+ * The error's message prefixed with the comment and its attachment IDs (unless it names them already): it becomes
+ * the Cause in the execution history when the step fails, which must say which files without logs. The class, hence
+ * the name the ASL matches, is unchanged.
+ */
+function naming(error: unknown, request: CommentRedaction): unknown {
+  const ids = `attachments ${request.attachmentIds.join(', ')}`;
+  if (error instanceof Error && !error.message.includes(ids)) {
+    error.message = `redacting ${ids} (comment ${request.commentId}): ${error.message}`;
+  }
+  return error;
+}
+
+/**
  * Step 4: redact from Zendesk only what is verified in S3, then confirm by re-listing the comments.
  * The hard rule lives here: no verification, no redaction call. Each pass is resumable: records carry
  * what earlier passes did, so a pass deferred by the per-ticket limit picks up where it stopped.
@@ -72,11 +91,14 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   // 2. One redaction call per comment, for its verified attachments only.
   const byComment = new Map<number, number[]>();
   for (const copy of verified) byComment.set(copy.commentId, [...(byComment.get(copy.commentId) ?? []), copy.attachmentId]);
+  const requests: CommentRedaction[] = [];
   for (const [commentId, ids] of [...byComment.entries()].sort(([a], [b]) => a - b)) {
+    const request = { ticketId: input.ticketId, commentId, attachmentIds: [...ids].sort((a, b) => a - b) };
     try {
-      await deps.redactComment({ ticketId: input.ticketId, commentId, attachmentIds: [...ids].sort((a, b) => a - b) });
+      await deps.redactComment(request);
+      requests.push(request);
     } catch (error) {
-      if (!(error instanceof ZendeskRateLimited)) throw error;
+      if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
       if (passes >= deps.maxPasses) {
         for (const [rest, restIds] of byComment) {
           for (const id of restIds) if (!records.has(id)) records.set(id, { attachmentId: id, commentId: rest, redacted: false, reason: 'rate_limited' });
@@ -107,6 +129,9 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
       records.set(record.attachmentId, redacted
         ? { attachmentId: record.attachmentId, commentId: record.commentId, redacted: true }
         : { attachmentId: record.attachmentId, commentId: record.commentId, redacted: false, reason: 'redaction_not_confirmed' });
+    }
+    for (const request of requests) {
+      if (deps.forgetRedaction && request.attachmentIds.some((id) => present.has(id))) await deps.forgetRedaction(request);
     }
   }
 

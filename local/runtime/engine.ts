@@ -16,6 +16,17 @@ import {
 import { ExecutionHistory, type ExecutionRecord, type HistoryEvent } from './history.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+type Definition = StateMachineDefinition & { StartAt: string; States: Record<string, never> };
+
+interface MapStateDefinition {
+  Type: 'Map';
+  ItemProcessor?: { StartAt: string; States: Record<string, { Type: string; ResultPath?: unknown; OutputPath?: unknown; ResultSelector?: unknown }> };
+}
+
+/** Thrown by redrive() for an execution that cannot be redriven (not failed, or unknown). */
+export class ExecutionNotRedrivable extends Error {
+  override readonly name = 'ExecutionNotRedrivable';
+}
 
 export class ExecutionAlreadyExists extends Error {
   override readonly name = 'ExecutionAlreadyExists';
@@ -26,10 +37,21 @@ export interface LocalEngineOptions {
   historyDir: string;
   /** Overrides every Retry interval (ms): tests use 0; undefined keeps the ASL's own backoff. */
   retryIntervalMs?: number;
+  /**
+   * With retryIntervalMs set: the interval (ms, default 50) of the retrier for IdempotencyAlreadyInProgressError.
+   * That error means another execution is doing the same step right now; only real time lets it finish, so
+   * compressing that wait to 0 would turn a harmless overlap into a failure that AWS's seconds-long backoff never sees.
+   */
+  contentionRetryMs?: number;
   /** Overrides every Wait state (ms): tests use 0; undefined keeps the real wait. */
   waitMs?: number;
   /** Called with each Task's state name and input right before its handler runs (simulated time). */
   beforeTask?: (stateName: string, input: unknown) => void;
+  /**
+   * Called with each Task's state name, input and result after its handler returned. Throwing here makes the Task
+   * fail after its work was done, as when a Lambda crashes or its answer is lost (tests: `Lambda.Unknown`).
+   */
+  afterTask?: (stateName: string, input: unknown, output: unknown) => void | Promise<void>;
   /** Called for each history event as it happens (progress display). */
   onEvent?: (event: HistoryEvent, executionName: string) => void;
 }
@@ -49,11 +71,14 @@ const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
  */
 export class LocalEngine {
   private readonly running = new Map<string, StartedExecution & { input: string }>();
+  /** Names whose start is in progress (history checked and saved asynchronously). */
+  private readonly starting = new Map<string, Promise<StartedExecution & { input: string }>>();
 
   private constructor(
+    private readonly definition: Definition,
     private readonly machine: StateMachine,
     private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>,
-    private readonly retryableStates: string[],
+    private readonly retryableStates: Array<{ name: string; errors: string[][] }>,
     private readonly waitStates: string[],
     readonly history: ExecutionHistory,
     private readonly options: LocalEngineOptions,
@@ -62,26 +87,29 @@ export class LocalEngine {
   static async create(options: LocalEngineOptions): Promise<LocalEngine> {
     const aslText = readAsl();
     const substitutions = localSubstitutions(aslText);
-    const definition = JSON.parse(substitute(aslText, substitutions)) as StateMachineDefinition & { States: Record<string, never> };
+    const definition = JSON.parse(substitute(aslText, substitutions)) as Definition;
     const byArn = new Map(placeholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
     const lambdasDir = fileURLToPath(new URL('../../lambdas/', import.meta.url));
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    const retryable: string[] = [];
+    const retryable: Array<{ name: string; errors: string[][] }> = [];
+    const retriers = retrierErrors(definition.States as unknown as Record<string, AnyState>);
     for (const task of taskStates(definition)) {
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const module = (await import(pathToFileURL(`${lambdasDir}${folder}/handler.ts`).href)) as { handler: Handler };
-      handlers[task.name] = (input: unknown) => {
+      handlers[task.name] = async (input: unknown) => {
         options.beforeTask?.(task.name, input);
-        return module.handler(input, fakeLambdaContext(folder));
+        const output = await module.handler(input, fakeLambdaContext(folder));
+        await options.afterTask?.(task.name, input, output);
+        return output;
       };
-      retryable.push(task.name);
+      retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
     }
     const waits = Object.entries(definition.States as Record<string, { Type: string }>)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([n]) => n);
     const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-    return new LocalEngine(machine, handlers, retryable, waits, new ExecutionHistory(options.historyDir), options);
+    return new LocalEngine(definition, machine, handlers, retryable, waits, new ExecutionHistory(options.historyDir), options);
   }
 
   static arnOf(executionName: string): string {
@@ -90,16 +118,35 @@ export class LocalEngine {
 
   /**
    * StartExecution semantics: a name is used once. The same name with the same input while it runs
-   * returns the running execution; anything else throws ExecutionAlreadyExists.
+   * returns the running execution; anything else throws ExecutionAlreadyExists. Atomic per name: concurrent
+   * calls (a webhook delivered several times at once) start one execution.
    */
   async start(input: ExecutionInput, executionName: string): Promise<StartedExecution> {
     if (!EXECUTION_NAME.test(executionName)) throw new Error(`Invalid execution name ${executionName}`);
     const inputText = JSON.stringify(input);
+    const starting = this.starting.get(executionName);
+    if (starting) return this.joinOpen(await starting, inputText);
     const open = this.running.get(executionName);
-    if (open) {
-      if (open.input === inputText) return open;
-      throw new ExecutionAlreadyExists(`Execution ${executionName} already exists`);
+    if (open) return this.joinOpen(open, inputText);
+    const begun = this.begin(input, executionName, inputText);
+    this.starting.set(executionName, begun);
+    try {
+      const started = await begun;
+      return { executionName, executionArn: started.executionArn, done: started.done };
+    } finally {
+      this.starting.delete(executionName);
     }
+  }
+
+  /** The open execution when the input is the same and it still runs; ExecutionAlreadyExists otherwise. */
+  private joinOpen(open: StartedExecution & { input: string }, inputText: string): StartedExecution {
+    if (open.input !== inputText || this.running.get(open.executionName) !== open) {
+      throw new ExecutionAlreadyExists(`Execution ${open.executionName} already exists`);
+    }
+    return { executionName: open.executionName, executionArn: open.executionArn, done: open.done };
+  }
+
+  private async begin(input: ExecutionInput, executionName: string, inputText: string): Promise<StartedExecution & { input: string }> {
     if (await this.history.get(executionName)) throw new ExecutionAlreadyExists(`Execution ${executionName} already exists`);
     const executionArn = LocalEngine.arnOf(executionName);
     const startDate = new Date().toISOString();
@@ -109,7 +156,18 @@ export class LocalEngine {
     const started = { executionName, executionArn, done, input: inputText };
     this.running.set(executionName, started);
     void done.finally(() => this.running.delete(executionName));
-    return { executionName, executionArn, done };
+    return started;
+  }
+
+  /** Per state, per retrier: retryIntervalMs, except contentionRetryMs for IdempotencyAlreadyInProgressError. */
+  private retryIntervalOverrides(intervalMs: number): Record<string, number[]> {
+    const contention = Math.max(intervalMs, this.options.contentionRetryMs ?? 50);
+    return Object.fromEntries(
+      this.retryableStates.map(({ name, errors }) => [
+        name,
+        errors.map((names) => (names.includes('IdempotencyAlreadyInProgressError') ? contention : intervalMs)),
+      ]),
+    );
   }
 
   /** The record of a finished execution, waiting for it if it is still running. */
@@ -123,17 +181,73 @@ export class LocalEngine {
     return (await this.start(input, executionName)).done;
   }
 
-  private async execute(record: ExecutionRecord): Promise<ExecutionRecord> {
+  /**
+   * A local stand-in for RedriveExecution: the same execution (name, ARN, input) resumes at the top-level state that
+   * was running when it failed, with that state's recorded input. When that state is a Map, iterations that succeeded
+   * (caught ones included) are not run again: their recorded results stand in for the iteration's first Task, as
+   * Step Functions keeps them; failed and aborted iterations run again. The history grows with an ExecutionRedriven
+   * event and the new events. Unlike AWS: no 14-day window, and the definition is the current one.
+   */
+  async redrive(executionName: string): Promise<StartedExecution> {
+    if (this.running.has(executionName) || this.starting.has(executionName)) {
+      throw new ExecutionNotRedrivable(`Execution ${executionName} is still running`);
+    }
+    const record = await this.history.get(executionName);
+    if (!record) throw new ExecutionNotRedrivable(`Execution ${executionName} does not exist`);
+    if (record.status === 'SUCCEEDED' || record.status === 'RUNNING') {
+      throw new ExecutionNotRedrivable(`Execution ${executionName} is ${record.status}; only a failed execution can be redriven`);
+    }
+    const resumeAt = failedTopLevelState(record.events);
+    if (!resumeAt) throw new ExecutionNotRedrivable(`Execution ${executionName} has no state to resume at`);
+    const definition = { ...this.definition, StartAt: resumeAt.state } as Definition;
+    const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+    const handlers = { ...this.handlers };
+    const state = this.definition.States[resumeAt.state] as unknown as MapStateDefinition;
+    if (state.Type === 'Map' && state.ItemProcessor) {
+      const first = state.ItemProcessor.StartAt;
+      const firstState = state.ItemProcessor.States[first];
+      const passesResultThrough = firstState?.Type === 'Task' && !firstState.ResultPath && !firstState.OutputPath && !firstState.ResultSelector;
+      const kept = succeededIterations(record.events, resumeAt.at, first);
+      if (kept.size > 0 && !passesResultThrough) {
+        throw new ExecutionNotRedrivable(`Map ${resumeAt.state}: its first state must be a Task that returns its result unchanged`);
+      }
+      const original = handlers[first];
+      if (original) {
+        handlers[first] = async (input: unknown) => {
+          const key = JSON.stringify(input);
+          if (kept.has(key)) return kept.get(key);
+          return original(input);
+        };
+      }
+    }
+    const redriveCount = record.events.filter((e) => e.type === 'ExecutionRedriven').length + 1;
+    record.events.push({ timestamp: new Date().toISOString(), type: 'ExecutionRedriven', state: resumeAt.state, attempt: redriveCount });
+    record.status = 'RUNNING';
+    delete record.stopDate;
+    await this.history.save(record);
+    const done = this.execute(record, { machine, input: resumeAt.input, handlers });
+    const started = { executionName, executionArn: record.executionArn, done, input: JSON.stringify(record.input) };
+    this.running.set(executionName, started);
+    void done.finally(() => this.running.delete(executionName));
+    return { executionName, executionArn: record.executionArn, done };
+  }
+
+  private async execute(
+    record: ExecutionRecord,
+    run: { machine: StateMachine; input: unknown; handlers: Record<string, (input: unknown) => Promise<unknown>> } = {
+      machine: this.machine,
+      input: record.input,
+      handlers: this.handlers,
+    },
+  ): Promise<ExecutionRecord> {
     const overrides = {
-      taskResourceLocalHandlers: this.handlers,
-      ...(this.options.retryIntervalMs !== undefined
-        ? { retryIntervalOverrides: Object.fromEntries(this.retryableStates.map((s) => [s, this.options.retryIntervalMs as number])) }
-        : {}),
+      taskResourceLocalHandlers: run.handlers,
+      ...(this.options.retryIntervalMs !== undefined ? { retryIntervalOverrides: this.retryIntervalOverrides(this.options.retryIntervalMs) } : {}),
       ...(this.options.waitMs !== undefined
         ? { waitTimeOverrides: Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs as number])) }
         : {}),
     };
-    const execution = this.machine.run(record.input as never, {
+    const execution = run.machine.run(run.input as never, {
       overrides: overrides as never,
       context: {
         Execution: { Id: record.executionArn, Name: record.executionName, Input: record.input, StartTime: record.startDate, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
@@ -150,6 +264,8 @@ export class LocalEngine {
     try {
       record.output = await execution.result;
       record.status = 'SUCCEEDED';
+      delete record.error;
+      delete record.cause;
     } catch (error) {
       record.status = 'FAILED';
       const failure = error as { name?: string; cause?: { name?: string; message?: string }; message?: string };
@@ -158,7 +274,7 @@ export class LocalEngine {
       record.cause = failure.cause?.message ?? failure.message ?? '';
     }
     await collecting.catch(() => undefined);
-    const failed = record.events.findLast((e) => e.type === 'ExecutionFailed');
+    const failed = record.status === 'FAILED' ? record.events.findLast((e) => e.type === 'ExecutionFailed') : undefined;
     if (failed?.error) {
       record.error = failed.error;
       record.cause = failed.cause ?? record.cause;
@@ -167,6 +283,53 @@ export class LocalEngine {
     await this.history.save(record);
     return record;
   }
+}
+
+interface AnyState {
+  Type: string;
+  Retry?: Array<{ ErrorEquals: string[] }>;
+  ItemProcessor?: { States: Record<string, AnyState> };
+}
+
+/** The ErrorEquals of every retrier, per state name (Map iterations included). */
+function retrierErrors(states: Record<string, AnyState>, into = new Map<string, string[][]>()): Map<string, string[][]> {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Retry) into.set(name, state.Retry.map((r) => r.ErrorEquals));
+    if (state.ItemProcessor) retrierErrors(state.ItemProcessor.States, into);
+  }
+  return into;
+}
+
+/**
+ * The top-level state that was running when the execution failed (entered, never exited since the last start or
+ * redrive), with its recorded input and position.
+ */
+function failedTopLevelState(events: HistoryEvent[]): { state: string; input: unknown; at: number } | undefined {
+  for (let at = events.length - 1; at >= 0; at--) {
+    const event = events[at]!;
+    if (event.type === 'ExecutionRedriven') return undefined;
+    if (event.index !== undefined || !event.state) continue;
+    if (event.type === 'StateExited') return undefined;
+    if (event.type === 'StateEntered') return { state: event.state, input: event.input, at };
+  }
+  return undefined;
+}
+
+/**
+ * Results of the Map iterations that succeeded since `from` (the Map's StateEntered), keyed by the input of the
+ * iteration's first state: what a redrive keeps.
+ */
+function succeededIterations(events: HistoryEvent[], from: number, firstState: string): Map<string, unknown> {
+  const inputs = new Map<number, unknown>();
+  const kept = new Map<string, unknown>();
+  for (const event of events.slice(from)) {
+    if (event.index === undefined) continue;
+    if (event.type === 'StateEntered' && event.state === firstState && !inputs.has(event.index)) inputs.set(event.index, event.input);
+    if (event.type === 'MapIterationSucceeded' && inputs.has(event.index) && event.output !== undefined) {
+      kept.set(JSON.stringify(inputs.get(event.index)), event.output);
+    }
+  }
+  return kept;
 }
 
 function fakeLambdaContext(folder: string) {
@@ -205,6 +368,6 @@ function toHistoryEvent(event: Record<string, unknown>): HistoryEvent {
   if (event.type === 'StateEntered' && state?.input !== undefined) entry.input = state.input;
   if (event.type === 'StateExited' && state?.output !== undefined) entry.output = state.output;
   if (event.type === 'ExecutionStarted') entry.input = event.input;
-  if (event.type === 'ExecutionSucceeded') entry.output = event.output;
+  if (event.type === 'ExecutionSucceeded' || event.type === 'MapIterationSucceeded') entry.output = event.output;
   return entry;
 }

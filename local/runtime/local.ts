@@ -66,6 +66,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.afterTask ? { afterTask: options.afterTask } : {}),
     ...(sandbox && options.waitMs !== undefined ? { beforeTask: followShortenedWaits(sandbox) } : {}),
   });
   return {

@@ -15,9 +15,11 @@ interface State {
   End?: boolean;
   Resource?: string;
   TimeoutSeconds?: number;
-  Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number }>;
-  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
-  Choices?: Array<{ Next: string }>;
+  Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; MaxAttempts?: number }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+  Choices?: Array<{ Next: string; Variable?: string; NumericGreaterThanEquals?: number }>;
+  SecondsPath?: string;
+  Parameters?: Record<string, unknown>;
   ItemProcessor?: { StartAt: string; States: Record<string, State> };
   QueryLanguage?: string;
 }
@@ -82,6 +84,29 @@ describe('statemachine/attachment-vault.asl.json', () => {
     // Outages are not caught per item: the Map fails and Redrive re-runs only the failed iterations.
     expect(copy.Catch?.flatMap((c) => c.ErrorEquals)).not.toContain('States.ALL');
     expect(copy.Catch?.flatMap((c) => c.ErrorEquals)).not.toContain('ArchiveUnavailable');
+  });
+
+  test('contention (IdempotencyAlreadyInProgressError) has its own retrier where a step is idempotent, and transient errors retry 10 times', () => {
+    const copy = (raw.States.CopyAttachments as State & { ItemProcessor: { States: Record<string, State> } }).ItemProcessor.States.CopyAttachment!;
+    for (const [name, task] of [['CopyAttachment', copy], ['RedactVerified', raw.States.RedactVerified!]] as const) {
+      const own = task.Retry?.filter((r) => r.ErrorEquals.includes('IdempotencyAlreadyInProgressError'));
+      expect({ name, own: own?.map((r) => r.ErrorEquals) }).toEqual({ name, own: [['IdempotencyAlreadyInProgressError']] });
+    }
+    for (const [name, task] of allStates(raw.States).filter(([, s]) => s.Type === 'Task' && s.Retry?.some((r) => r.ErrorEquals.includes('ZendeskUnavailable')))) {
+      const transient = task.Retry!.find((r) => r.ErrorEquals.includes('ZendeskUnavailable'))!;
+      expect({ name, attempts: transient.MaxAttempts, jitter: transient.JitterStrategy }).toEqual({ name, attempts: 10, jitter: 'FULL' });
+    }
+  });
+
+  test("FinishTicket waits out a per-ticket rate limit through WaitForZendeskBudget, a bounded number of times", () => {
+    const finish = raw.States.FinishTicket!;
+    expect(finish.Catch).toEqual([{ ErrorEquals: ['ZendeskRateLimited'], ResultPath: '$.finishDeferred', Next: 'TicketUpdatesLeft' }]);
+    const left = raw.States.TicketUpdatesLeft!;
+    expect(left.Choices).toEqual([{ Variable: '$.redaction.passes', NumericGreaterThanEquals: 12, Next: 'TicketNotTagged' }]);
+    expect(left.Default).toBe('DeferFinishTicket');
+    expect(raw.States.DeferFinishTicket).toMatchObject({ Type: 'Pass', Next: 'WaitForZendeskBudget', Parameters: { redaction: { done: false, retryAfterSeconds: 600 } } });
+    expect(raw.States.WaitForZendeskBudget!.SecondsPath).toBe('$.redaction.retryAfterSeconds');
+    expect(raw.States.TicketNotTagged!.Type).toBe('Fail');
   });
 
   test('no state carries a file name or content URL field', () => {

@@ -135,14 +135,14 @@ describe('copy-attachment against fauxqs', () => {
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([]);
   });
 
-  test('a second copy of the same attachment is already_archived, with no download', async () => {
+  test('a second copy of the same attachment is already_archived: downloaded only to compare its SHA-256, not uploaded', async () => {
     const t = nextTicket();
     const file: FakeFile = { attachment: { id: 29, file_name: 'a.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf };
     const zendesk = fakeZendesk([file]);
     const first = await copy(t, file, zendesk);
     const second = await copy(t, file, zendesk);
     expect(second).toEqual({ ...first, outcome: 'already_archived' });
-    expect(zendesk.calls.download).toBe(1);
+    expect(zendesk.calls.download).toBe(2);
   });
 
   test('foreign bytes of the same size under a forged sha256 are not "already archived": re-copied, then verified', async () => {
@@ -167,7 +167,7 @@ describe('copy-attachment against fauxqs', () => {
     expect(await copy(t, file, zendesk)).toMatchObject({ outcome: 'archived', s3Key: `tickets/${t}/31.pdf` });
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([`tickets/${t}/31.bin`, `tickets/${t}/31.pdf`]);
     expect(await copy(t, file, zendesk)).toMatchObject({ outcome: 'already_archived', s3Key: `tickets/${t}/31.pdf` });
-    expect(zendesk.calls.download).toBe(1);
+    expect(zendesk.calls.download).toBe(2);
   });
 
   test.each([
@@ -185,14 +185,26 @@ describe('copy-attachment against fauxqs', () => {
 });
 
 describe('verifyArchivedObject against fauxqs', () => {
-  test('reads back when the store reports no SHA-256 (fauxqs after the copy step)', async () => {
+  test('reads back when the store reports no SHA-256 (fauxqs after the in-place copy of a multipart upload)', async () => {
     const t = nextTicket();
-    const result = await copy(t, { attachment: { id: 40, file_name: 'a.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf });
+    const size = 6 * MiB;
+    const result = await copy(t, { attachment: { id: 40, file_name: 'a.bin', size }, body: () => generatedStream(size) });
     const stored = await head(local.s3, BUCKET, result.s3Key!);
     expect(stored.ChecksumSHA256).toBeUndefined();
     await expect(
       verifyArchivedObject(local.s3, { bucket: BUCKET, key: result.s3Key!, expectedSize: result.size, expectedSha256: result.sha256! }),
     ).resolves.toMatchObject({ verified: true, method: 'readback', sha256: result.sha256 });
+  });
+
+  test('a one-part file is stored with its SHA-256 as the object checksum: verified by HeadObject alone', async () => {
+    const t = nextTicket();
+    const result = await copy(t, { attachment: { id: 43, file_name: 'a.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf });
+    const stored = await head(local.s3, BUCKET, result.s3Key!);
+    expect(stored.ChecksumSHA256).toBe(Buffer.from(sha256Hex(SAMPLES.pdf), 'hex').toString('base64'));
+    expect(stored.Metadata?.sha256).toBe(sha256Hex(SAMPLES.pdf));
+    await expect(
+      verifyArchivedObject(local.s3, { bucket: BUCKET, key: result.s3Key!, expectedSize: result.size, expectedSha256: result.sha256! }),
+    ).resolves.toMatchObject({ verified: true, method: 'checksum', sha256: result.sha256 });
   });
 
   test('an object without sha256 metadata is an incomplete copy', async () => {

@@ -88,15 +88,27 @@ describe('copyAttachment', () => {
     expect(logged).not.toContain('token');
   });
 
-  test('already archived: a verified object of the same attachment means no download', async () => {
+  test('already archived: a verified object whose SHA-256 is the downloaded file\'s means no upload', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({
       Contents: [{ Key: 'tickets/500/110.pdf' }, { Key: 'tickets/500/11.pdf' }],
     });
     const zendesk = fakeZendesk([pdf()]);
     const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger() });
     expect(result).toMatchObject({ outcome: 'already_archived', s3Key: 'tickets/500/11.pdf', sha256: pdfSha });
-    expect(zendesk.calls.download).toBe(0);
+    expect(zendesk.calls.download).toBe(1);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(1);
+  });
+
+  test('an object that verifies against its own metadata but is not this file is copied over, never already archived', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'tickets/500/11.pdf' }] });
+    const foreign = 'f'.repeat(64);
+    s3Mock.on(HeadObjectCommand).resolvesOnce(storedPdf(foreign)).resolves(storedPdf());
+    const zendesk = fakeZendesk([pdf()]);
+    const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger() });
+    expect(result).toMatchObject({ outcome: 'archived', s3Key: 'tickets/500/11.pdf', sha256: pdfSha });
+    expect(zendesk.calls.download).toBe(2);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
   test('an existing object that does not verify is overwritten with a fresh copy', async () => {
@@ -147,7 +159,8 @@ describe('copyAttachment', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ArchiveUnavailable);
-      expect((error as Error).message).toBe('S3 ListObjectsV2 failed: InternalError (HTTP 500)');
+      // The attachment ID leads: the message is the Cause in the execution history.
+      expect((error as Error).message).toBe('attachment 11: S3 ListObjectsV2 failed: InternalError (HTTP 500)');
     });
 
     test('a short download is DownloadIncomplete, and its message names no file or URL', async () => {

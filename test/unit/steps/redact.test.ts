@@ -52,6 +52,21 @@ describe('RedactVerified', () => {
     expect(result.records.find((r) => r.attachmentId === 1)?.redacted).toBe(true);
   });
 
+  test('a redaction Zendesk answered but did not apply is forgotten, so that a later pass or run sends it again', async () => {
+    const { zd, copies, deps } = setup();
+    zd.ignoreRedactionOf.add(12);
+    const forgotten: unknown[] = [];
+    await redactVerified({ ticketId: '5', copies }, { ...deps, forgetRedaction: async (request) => void forgotten.push(request) });
+    expect(forgotten).toEqual([{ ticketId: '5', commentId: 12, attachmentIds: [4] }]);
+  });
+
+  test('a failing redaction call names the comment and its attachments (the Cause in the history)', async () => {
+    const { copies, deps } = setup();
+    const failing = { ...deps, redactComment: async () => Promise.reject(Object.assign(new Error('Zendesk answered 403'), { name: 'ZendeskAuthFailed' })) };
+    const error = await redactVerified({ ticketId: '5', copies }, failing).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ZendeskAuthFailed', message: 'redacting attachments 1, 2 (comment 10): Zendesk answered 403' });
+  });
+
   test("Zendesk's per-ticket limit defers the rest to a later pass, which redacts only what remains", async () => {
     const { zd, copies, deps } = setup();
     zd.redactionBudget = 1;

@@ -1,0 +1,113 @@
+/**
+ * The product's hard rule as one check, run after every fault test. For every attachment the ticket had:
+ *
+ *   (archived in S3 with the right bytes AND redacted in Zendesk)  OR  (still present in Zendesk AND reported as not redacted)
+ *
+ * and never (redacted in Zendesk AND not verifiably in S3). "Verifiably" means an object of this attachment whose
+ * bytes hash to the original SHA-256 and whose `sha256` metadata says so too. Also checked: the report never claims
+ * a redaction Zendesk does not show, and never points at an object that does not hold the file.
+ */
+import { expect } from '@jest/globals';
+import type { RunDocument } from '../../local/cli/run.js';
+import type { ExecutionRecord } from '../../local/runtime/history.js';
+import { BUCKET, keysUnder, objectBytes, objectMetadata, resultOf, sha256, type FaultRig, type SeededTicket } from './harness.js';
+
+export interface FileVerdict {
+  attachmentId: number;
+  zendesk: 'present' | 'redacted' | 'missing';
+  /** Keys of this attachment whose bytes and metadata match the original. */
+  goodKeys: string[];
+  /** Keys of this attachment that do not (partial, foreign, stale). */
+  badKeys: string[];
+  reported?: { outcome: string; redacted: boolean; s3Key?: string; reason?: string };
+}
+
+/** `tickets/{t}/{a}` or `tickets/{t}/{a}.ext`, never `tickets/{t}/{a}1`. */
+function isKeyOf(key: string, base: string): boolean {
+  return key === base || (key.startsWith(`${base}.`) && /^\.[a-z0-9]{1,10}$/.test(key.slice(base.length)));
+}
+
+export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunDocument['summary'] | undefined): Promise<FileVerdict[]> {
+  const keys = await keysUnder(rig, `tickets/${ticket.ticketId}/`);
+  const out: FileVerdict[] = [];
+  for (const file of ticket.files) {
+    const base = `tickets/${ticket.ticketId}/${file.attachmentId}`;
+    const goodKeys: string[] = [];
+    const badKeys: string[] = [];
+    for (const key of keys.filter((k) => isKeyOf(k, base))) {
+      const bytes = await objectBytes(rig, key);
+      const metadata = await objectMetadata(rig, key);
+      const good = bytes.length === file.size && sha256(bytes) === file.sha256 && metadata.sha256 === file.sha256;
+      (good ? goodKeys : badKeys).push(key);
+    }
+    const entry = report?.attachments.find((a) => a.attachmentId === file.attachmentId);
+    out.push({
+      attachmentId: file.attachmentId,
+      zendesk: rig.sandbox.attachment(file.attachmentId)?.state ?? 'missing',
+      goodKeys,
+      badKeys,
+      ...(entry
+        ? { reported: { outcome: entry.outcome, redacted: entry.redacted, ...(entry.s3Key ? { s3Key: entry.s3Key } : {}), ...(entry.reason ? { reason: entry.reason } : {}) } }
+        : {}),
+    });
+  }
+  return out;
+}
+
+/** Every breach of the hard rule, in words (empty when the rule holds). */
+export function violationsOf(files: FileVerdict[]): string[] {
+  const problems: string[] = [];
+  for (const f of files) {
+    const id = f.attachmentId;
+    if (f.zendesk === 'missing') problems.push(`${id}: not in Zendesk at all (the sandbox lost it?)`);
+    if (f.zendesk === 'redacted' && f.goodKeys.length === 0) {
+      problems.push(`${id}: REDACTED in Zendesk but not verifiably in S3 (bad keys: ${f.badKeys.join(', ') || 'none'})`);
+    }
+    if (f.zendesk === 'present') {
+      if (!f.reported) problems.push(`${id}: still in Zendesk but missing from the report`);
+      else if (f.reported.redacted) problems.push(`${id}: reported redacted but still in Zendesk`);
+    }
+    if (f.reported && (f.reported.outcome === 'archived' || f.reported.outcome === 'already_archived')) {
+      if (!f.reported.s3Key) problems.push(`${id}: reported ${f.reported.outcome} without a key`);
+      else if (!f.goodKeys.includes(f.reported.s3Key)) problems.push(`${id}: reported ${f.reported.outcome} at ${f.reported.s3Key}, which does not hold the file`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The team hears what the run reports: when the execution reached Notify, exactly one notification for it, naming
+ * the ticket and listing every file with the report's outcome, redaction and reason; otherwise none.
+ */
+export function expectNotificationMatches(rig: FaultRig, record: ExecutionRecord): void {
+  const { doc } = resultOf(rig, record);
+  const sent = rig.notifications.filter((n) => n.body.execution_name === record.executionName).map((n) => n.body);
+  const notified = record.events.some((e) => e.type === 'StateExited' && e.state === 'Notify' && e.index === undefined);
+  if (!notified) {
+    expect({ execution: record.executionName, sent }).toEqual({ execution: record.executionName, sent: [] });
+    return;
+  }
+  expect(sent).toHaveLength(1);
+  const [message] = sent;
+  expect(message!.ticket_id).toBe(doc.summary.ticketId);
+  expect(message!.execution_status).toBe(doc.status);
+  expect(message!.files.map((f) => [f.attachment_id, f.outcome, f.redacted, f.reason ?? undefined])).toEqual(
+    doc.summary.attachments.map((a) => [a.attachmentId, a.outcome, a.redacted, a.reason]),
+  );
+}
+
+/**
+ * Asserts the hard rule for every file of the ticket against the run's report (documentOf(record)) and, given the
+ * record, that the notification says the same; returns the per-file verdicts for further assertions.
+ */
+export async function expectInvariant(
+  rig: FaultRig,
+  ticket: SeededTicket,
+  doc: RunDocument | undefined,
+  record?: ExecutionRecord,
+): Promise<FileVerdict[]> {
+  const files = await verdicts(rig, ticket, doc?.summary);
+  expect({ bucket: BUCKET, ticket: ticket.ticketId, violations: violationsOf(files) }).toEqual({ bucket: BUCKET, ticket: ticket.ticketId, violations: [] });
+  if (record) expectNotificationMatches(rig, record);
+  return files;
+}

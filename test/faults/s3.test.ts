@@ -1,0 +1,215 @@
+/**
+ * S3 misbehaving under the whole workflow, through a fault proxy in front of fauxqs: failed single and multipart
+ * uploads, SlowDown throttling, a whole-run outage (the Map fails, nothing is redacted, then recovery), objects
+ * already at the key that are not this file, and a copy that loses its answer after the object was written.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describePath } from '../../local/runtime/path.js';
+import {
+  clearFaults,
+  failures,
+  firedTotal,
+  keysUnder,
+  objectBytes,
+  objectMetadata,
+  openRig,
+  outcomes,
+  putObject,
+  retries,
+  runTicket,
+  s3Error,
+  s3Faults,
+  seedTicket,
+  sha256,
+  textFile,
+  zendeskStates,
+  type FaultRig,
+} from './harness.js';
+import { expectInvariant } from './invariant.js';
+
+let rig: FaultRig;
+let nextTicket = 4200;
+
+beforeAll(async () => {
+  rig = await openRig({ env: { COPY_PART_SIZE_MB: '5' } });
+});
+afterAll(async () => rig?.close());
+afterEach(() => clearFaults(rig));
+
+const SIX_MB = 6 * 1024 * 1024;
+const large = (seed: number) => ({ fileName: `scan-${seed}.bin`, contentType: 'application/octet-stream', data: { size: SIX_MB, seed } });
+const s3Calls = (operation: string) => rig.s3Proxy.requests.filter((r) => r.route === operation);
+
+describe('uploads that fail', () => {
+  test('PutObject failing past the SDK retries is ArchiveUnavailable; the retried iteration writes one object with the right bytes', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('put.txt')]]);
+    const [file] = ticket.files;
+    const rules = s3Faults(rig, { match: { route: 'PutObject', times: 4 }, fault: s3Error(500, 'InternalError') });
+
+    const { record, doc, notification } = await runTicket(rig, ticket.ticketId);
+
+    expect(firedTotal(rules)).toBe(4);
+    expect(record.status).toBe('SUCCEEDED');
+    const failed = failures(record, 'CopyAttachment');
+    expect(failed.map((e) => e.error)).toEqual(['ArchiveUnavailable']);
+    expect(failed[0]!.cause).toMatch(new RegExp(`^attachment ${file!.attachmentId}: S3 \\w+ failed: InternalError \\(HTTP 500\\)$`));
+    expect(await keysUnder(rig, `tickets/${ticket.ticketId}/`)).toEqual([`tickets/${ticket.ticketId}/${file!.attachmentId}.txt`]);
+    expect(outcomes(doc, ticket)).toEqual([['archived', true]]);
+    expect(notification).toMatchObject({ status: 'succeeded', archived: 1, redacted: 1 });
+    await expectInvariant(rig, ticket, doc, record);
+  });
+
+  test.each(['UploadPart', 'CompleteMultipartUpload'])(
+    'a 6 MB multipart copy whose %s fails is aborted and retried: one object, right bytes, no upload left open',
+    async (operation) => {
+      const ticket = await seedTicket(rig.sandbox, nextTicket++, [[large(nextTicket)]]);
+      // Six failures outlast the SDK's three attempts of at least one part (two parts upload in parallel).
+      const rules = s3Faults(rig, { match: { route: operation, times: 6 }, fault: s3Error(500, 'InternalError') });
+      const creates = s3Calls('CreateMultipartUpload').length;
+      const aborts = s3Calls('AbortMultipartUpload').length;
+
+      const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+      expect(firedTotal(rules)).toBeGreaterThanOrEqual(3);
+      expect(record.status).toBe('SUCCEEDED');
+      const failed = failures(record, 'CopyAttachment');
+      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(failed.map((e) => e.error))).toEqual(new Set(['ArchiveUnavailable']));
+      expect(s3Calls('CreateMultipartUpload').length - creates).toBe(failed.length + 1);
+      expect(s3Calls('AbortMultipartUpload').length - aborts).toBe(failed.length);
+      const key = `tickets/${ticket.ticketId}/${ticket.files[0]!.attachmentId}.bin`;
+      expect(await keysUnder(rig, `tickets/${ticket.ticketId}/`)).toEqual([key]);
+      expect(sha256(await objectBytes(rig, key))).toBe(ticket.files[0]!.sha256);
+      expect(outcomes(doc, ticket)).toEqual([['archived', true]]);
+      await expectInvariant(rig, ticket, doc, record);
+    },
+  );
+
+  test('SlowDown (503) throttling on uploads is retried by the SDK, then by the state machine, until the copy lands', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('slow-a.txt'), textFile('slow-b.txt')], [large(nextTicket)]]);
+    const rules = s3Faults(
+      rig,
+      { match: { route: 'PutObject', times: 4 }, fault: s3Error(503, 'SlowDown') },
+      { match: { route: 'UploadPart', times: 2 }, fault: s3Error(503, 'SlowDown') },
+    );
+
+    const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+    expect(firedTotal(rules)).toBe(6);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(outcomes(doc, ticket)).toEqual([['archived', true], ['archived', true], ['archived', true]]);
+    await expectInvariant(rig, ticket, doc, record);
+  });
+});
+
+describe('S3 unavailable for the whole run', () => {
+  test('the Map fails at CopyAttachments naming the error and an attachment, nothing is redacted; once S3 is back a re-run archives everything', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('o1.txt'), textFile('o2.txt')], [textFile('o3.txt')]]);
+    const ids = ticket.files.map((f) => f.attachmentId);
+    s3Faults(rig, { match: { route: /.*/, times: Infinity }, fault: s3Error(503, 'ServiceUnavailable') });
+
+    const outage = await runTicket(rig, ticket.ticketId);
+
+    expect(outage.record.status).toBe('FAILED');
+    expect(outage.record.error).toBe('ArchiveUnavailable');
+    expect(outage.record.cause).toMatch(new RegExp(`^attachment (${ids.join('|')}): S3 ListObjectsV2 failed: ServiceUnavailable \\(HTTP 503\\)$`));
+    const mapFailed = outage.record.events.find((e) => e.type === 'StateFailed' && e.state === 'CopyAttachments' && e.index === undefined);
+    expect(mapFailed).toMatchObject({ error: 'ArchiveUnavailable' });
+    const iterationFailed = outage.record.events.filter((e) => e.type === 'MapIterationFailed');
+    expect(iterationFailed.length).toBeGreaterThanOrEqual(1);
+    // Every failed attempt in the history names its attachment.
+    for (const e of failures(outage.record, 'CopyAttachment')) expect(ids.some((id) => e.cause?.includes(`attachment ${id}:`))).toBe(true);
+    // What the console's graph shows, in words (local/runtime/path.ts): the Map, its iterations' errors, the failure.
+    const path = describePath(outage.record);
+    expect(path.slice(0, 3)).toEqual(['MarkTicket', 'ListAttachments', 'CopyAttachments']);
+    expect(path[3]).toMatch(/^ {2}3 iterations: CopyAttachment x3; \d+ retries; errors ArchiveUnavailable x\d; \d failed$/);
+    expect(path.slice(4)).toEqual(['  failed CopyAttachments: ArchiveUnavailable', `FAILED: ArchiveUnavailable: ${outage.record.cause}`]);
+    expect(outage.record.events.some((e) => e.state === 'RedactVerified')).toBe(false);
+    expect(rig.sandbox.redactions.filter((r) => r.ticketId === Number(ticket.ticketId))).toEqual([]);
+    expect(zendeskStates(rig, ticket)).toEqual(['present', 'present', 'present']);
+    expect(outage.doc.summary.attachments.map((a) => [a.outcome, a.redacted])).toEqual([['failed', false], ['failed', false], ['failed', false]]);
+    // No FinishTicket, no Notify: the alert is the FAILED execution (EventBridge), and the ticket keeps vault_processing.
+    expect(outage.notification).toBeUndefined();
+    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_processing']));
+    await expectInvariant(rig, ticket, outage.doc, outage.record);
+
+    clearFaults(rig);
+    const recovery = await runTicket(rig, ticket.ticketId, `rerun-${ticket.ticketId}-1`);
+
+    expect(recovery.record.status).toBe('SUCCEEDED');
+    expect(outcomes(recovery.doc, ticket)).toEqual([['archived', true], ['archived', true], ['archived', true]]);
+    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_archived']));
+    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).not.toContain('vault_processing');
+    expect(recovery.notification).toMatchObject({ status: 'succeeded', archived: 3, redacted: 3 });
+    await expectInvariant(rig, ticket, recovery.doc, recovery.record);
+  });
+});
+
+const keyOf = (ticketId: string, attachmentId: number) => `tickets/${ticketId}/${attachmentId}.txt`;
+
+describe('an object already at the key', () => {
+  test('a verified copy from an earlier run is already_archived: nothing uploaded, the file is redacted', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('earlier.txt', 'the real bytes\n')]]);
+    const [file] = ticket.files;
+    const key = keyOf(ticket.ticketId, file!.attachmentId);
+    await putObject(rig, key, Buffer.from('the real bytes\n'), { sha256: file!.sha256 });
+    const puts = s3Calls('PutObject').length;
+
+    const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+    expect(record.status).toBe('SUCCEEDED');
+    expect(s3Calls('PutObject').length).toBe(puts);
+    expect(outcomes(doc, ticket)).toEqual([['already_archived', true]]);
+    await expectInvariant(rig, ticket, doc, record);
+  });
+
+  test.each([
+    ['a partial write (right size, no sha256 metadata)', (real: Buffer) => ({ body: Buffer.alloc(real.length, 0x41), metadata: {} })],
+    ['foreign bytes claiming the file SHA-256', (real: Buffer) => ({ body: Buffer.alloc(real.length, 0x42), metadata: { sha256: sha256(real) } })],
+    ['foreign bytes of another size', () => ({ body: Buffer.from('x'), metadata: { sha256: sha256(Buffer.from('x')) } })],
+    ['foreign bytes of the same size with their own consistent SHA-256', (real: Buffer) => {
+      const body = Buffer.alloc(real.length, 0x43);
+      return { body, metadata: { sha256: sha256(body) } };
+    }],
+  ])('%s is never already_archived: the file is copied over it, verified, then redacted', async (_case, make) => {
+    const real = Buffer.from(`the real bytes of ticket ${nextTicket}\n`);
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('victim.txt', real.toString())]]);
+    const [file] = ticket.files;
+    const key = keyOf(ticket.ticketId, file!.attachmentId);
+    const { body, metadata } = make(real);
+    await putObject(rig, key, body, metadata);
+
+    const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+    expect(record.status).toBe('SUCCEEDED');
+    expect(outcomes(doc, ticket)).toEqual([['archived', true]]);
+    expect(await objectBytes(rig, key)).toEqual(real);
+    expect((await objectMetadata(rig, key)).sha256).toBe(file!.sha256);
+    await expectInvariant(rig, ticket, doc, record);
+  });
+});
+
+describe('a copy that loses its answer after the object was written', () => {
+  test('the verification after the write fails: the retry finds the object, one object, right bytes', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('crash.txt')]]);
+    const [file] = ticket.files;
+    // For a new key, the first HeadObject is the copy's verification of the object it just wrote: answered, then
+    // lost, three times (the SDK's attempts), so the step fails after its write.
+    const rules = s3Faults(rig, { match: { route: 'HeadObject', times: 3 }, fault: s3Error(500, 'InternalError', 'after') });
+    const putsBefore = s3Calls('PutObject').length;
+
+    const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+    expect(firedTotal(rules)).toBe(3);
+    expect(record.status).toBe('SUCCEEDED');
+    // A HEAD answer has no body, so the SDK cannot name the S3 error code: `Unknown (HTTP 500)`.
+    expect(failures(record, 'CopyAttachment').map((e) => [e.error, e.cause])).toEqual([
+      ['ArchiveUnavailable', `attachment ${file!.attachmentId}: S3 HeadObject failed: Unknown (HTTP 500)`],
+    ]);
+    expect(retries(record, 'CopyAttachment')).toHaveLength(1);
+    expect(s3Calls('PutObject').length - putsBefore).toBe(1);
+    expect(await keysUnder(rig, `tickets/${ticket.ticketId}/`)).toEqual([keyOf(ticket.ticketId, file!.attachmentId)]);
+    expect(outcomes(doc, ticket)).toEqual([['already_archived', true]]);
+    await expectInvariant(rig, ticket, doc, record);
+  });
+});
