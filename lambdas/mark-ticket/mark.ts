@@ -14,7 +14,8 @@ export async function markTicket(ticketId: string, deps: { zendesk: ZendeskApi; 
     return { ticketId, ticketStatus: ticket.status, tagged: false, reason: 'ticket_closed' };
   }
   try {
-    await deps.zendesk.updateTags(ticketId, { add: [deps.tags.processing], remove: [deps.tags.request] });
+    // The ticket just read carries the updated_at the safe update needs: no second read.
+    await deps.zendesk.updateTags(ticketId, { add: [deps.tags.processing], remove: [deps.tags.request] }, { ticket });
     return { ticketId, ticketStatus: ticket.status, tagged: true };
   } catch (error) {
     if (error instanceof TicketClosed) {

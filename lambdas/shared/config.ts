@@ -87,7 +87,9 @@ export function archiveSettings(env: Env = process.env): ArchiveSettings {
     endpoint: env.AWS_ENDPOINT_URL_S3?.trim() || undefined,
     forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE'),
     keyPrefix: 'tickets',
-    partSizeBytes: integer(env, 'COPY_PART_SIZE_MB', 8, 5, 512) * 1024 * 1024,
+    // 5 MiB x 2 in flight: the largest parts whose 1 GiB copy stays within 64 MiB of a 1 MiB copy's peak RSS,
+    // and queue 2 keeps the download flowing while a part uploads (docs/benchmarks.md).
+    partSizeBytes: integer(env, 'COPY_PART_SIZE_MB', 5, 5, 512) * 1024 * 1024,
     queueSize: integer(env, 'COPY_QUEUE_SIZE', 2, 1, 16),
     maxAttachmentBytes: integer(env, 'MAX_ATTACHMENT_MB', 1024, 1, 5 * 1024) * 1024 * 1024,
   };

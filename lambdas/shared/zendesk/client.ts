@@ -199,10 +199,17 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     return body.attachment;
   }
 
-  async function updateTags(ticketId: string, change: TagChange): Promise<{ tags: string[]; changed: boolean }> {
+  async function updateTags(
+    ticketId: string,
+    change: TagChange,
+    options: { ticket?: ZendeskTicket } = {},
+  ): Promise<{ tags: string[]; changed: boolean }> {
     const path = `${ticketPath(ticketId)}/tags`;
+    // The caller's fresh read serves the first round; a conflict (409) always re-reads.
+    let known = options.ticket;
     for (let round = 0; ; round++) {
-      const ticket = await getTicket(ticketId);
+      const ticket = known ?? (await getTicket(ticketId));
+      known = undefined;
       const tags = applyTagChange(ticket.tags, change);
       if (sameTags(tags, ticket.tags)) return { tags: ticket.tags, changed: false };
       // Tag endpoints refuse closed tickets (422): do not spend a write (and a per-ticket update) on it.

@@ -75,8 +75,10 @@ export interface ZendeskApi {
    * One conflict-safe tag write: reads the ticket, computes the new tag set, and (only if it changed)
    * replaces it with POST /tags + safe_update + updated_stamp, re-reading on 409.
    * Throws TicketClosed on 422 (closed tickets refuse tag writes), TicketNotFound on 404.
+   * `options.ticket`: the ticket as the caller just read it, used instead of the first read (one GET fewer);
+   * a 409 still re-reads.
    */
-  updateTags(ticketId: string, change: TagChange): Promise<{ tags: string[]; changed: boolean }>;
+  updateTags(ticketId: string, change: TagChange, options?: { ticket?: ZendeskTicket }): Promise<{ tags: string[]; changed: boolean }>;
   /**
    * Permanently redacts the given attachments of one comment: PUT /api/v2/comment_redactions/{commentId}
    * with their content_urls; where that endpoint is unavailable (404/405/501), the legacy per-attachment

@@ -59,56 +59,94 @@ beforeEach(() => {
 });
 
 describe('writeArchivedObject', () => {
-  test('uploads with CRC64NVME and the metadata, then records sha256 with an in-place copy', async () => {
+  test('a file of at most one part goes up in one PutObject carrying its sha256 metadata and SHA-256 checksum, no copy', async () => {
     acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
     const copy = await writeArchivedObject(s3, target, source());
     expect(copy).toMatchObject({ key: 'tickets/77/9.pdf', bytes: SAMPLES.pdf.byteLength, sha256: pdfSha, contentType: 'application/pdf' });
     expect(copy.verification.method).toBe('checksum');
 
-    const metadata = {
-      'ticket-id': '77',
-      'comment-id': '5',
-      'attachment-id': '9',
-      'original-name': 'Lohnabrechnung%20M%C3%A4rz.pdf',
-      size: String(SAMPLES.pdf.byteLength),
-    };
-    const disposition = `attachment; filename="9.pdf"; filename*=UTF-8''Lohnabrechnung%20M%C3%A4rz.pdf`;
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(put).toMatchObject({
       Bucket: 'vault',
       Key: 'tickets/77/9.pdf',
-      ChecksumAlgorithm: 'CRC64NVME',
+      ChecksumSHA256: hexToBase64(pdfSha),
       ContentType: 'application/pdf',
-      ContentDisposition: disposition,
-      Metadata: metadata,
+      ContentDisposition: `attachment; filename="9.pdf"; filename*=UTF-8''Lohnabrechnung%20M%C3%A4rz.pdf`,
+      Metadata: {
+        'ticket-id': '77',
+        'comment-id': '5',
+        'attachment-id': '9',
+        'original-name': 'Lohnabrechnung%20M%C3%A4rz.pdf',
+        size: String(SAMPLES.pdf.byteLength),
+        sha256: pdfSha,
+      },
     });
     expect(put.ServerSideEncryption).toBeUndefined();
     expect(Buffer.from(put.Body as Uint8Array)).toEqual(Buffer.from(SAMPLES.pdf));
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(1);
+  });
 
+  test('a larger file streams with CRC32 part checksums, then records sha256 with an in-place copy', async () => {
+    const size = 6 * MiB;
+    const sha = generatedSha256(size);
+    acceptingS3(sha, size);
+    const copy = await writeArchivedObject(s3, target, source({ fileName: 'big.pdf', size, body: generatedStream(size) }));
+    expect(copy).toMatchObject({ key: 'tickets/77/9.pdf', bytes: size, sha256: sha });
+
+    const metadata = {
+      'ticket-id': '77',
+      'comment-id': '5',
+      'attachment-id': '9',
+      'original-name': 'big.pdf',
+      size: String(size),
+    };
+    const disposition = `attachment; filename="9.pdf"; filename*=UTF-8''big.pdf`;
+    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({
+      Bucket: 'vault',
+      Key: 'tickets/77/9.pdf',
+      ChecksumAlgorithm: 'CRC32',
+      ContentDisposition: disposition,
+      Metadata: metadata,
+    });
     expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
       Bucket: 'vault',
       Key: 'tickets/77/9.pdf',
       CopySource: 'vault/tickets/77/9.pdf',
-      CopySourceIfMatch: '"put-etag"',
+      CopySourceIfMatch: '"mpu-etag-3"',
       MetadataDirective: 'REPLACE',
-      Metadata: { ...metadata, sha256: pdfSha },
+      Metadata: { ...metadata, sha256: sha },
       ChecksumAlgorithm: 'SHA256',
-      ContentType: 'application/pdf',
+      ContentType: 'application/x-genesis-rom',
       ContentDisposition: disposition,
     });
   });
 
   test('with SSE_KMS_KEY_ID, the upload and the copy both ask for SSE-KMS, and verification requires it', async () => {
+    const kms = { ...target, sseKmsKeyId: 'arn:aws:kms:eu-west-1:1:key/k' };
+    const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:eu-west-1:1:key/k' };
     acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
-    const error = await writeArchivedObject(s3, { ...target, sseKmsKeyId: 'arn:aws:kms:eu-west-1:1:key/k' }, source()).catch(
+    const small = await writeArchivedObject(s3, kms, source()).catch((e: unknown) => e);
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject(sse);
+    const size = 6 * MiB;
+    s3Mock.reset();
+    acceptingS3(generatedSha256(size), size);
+    const large = await writeArchivedObject(s3, kms, source({ fileName: 'big.bin', size, body: generatedStream(size) })).catch(
       (e: unknown) => e,
     );
-    const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:eu-west-1:1:key/k' };
-    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject(sse);
+    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject(sse);
     expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toMatchObject(sse);
     // The mocked HeadObject reports no encryption: not verified.
-    expect(error).toBeInstanceOf(CopyNotVerified);
-    expect((error as Error).message).toBe('the stored object does not verify: not_kms_encrypted');
+    for (const error of [small, large]) {
+      expect(error).toBeInstanceOf(CopyNotVerified);
+      expect((error as Error).message).toBe('the stored object does not verify: not_kms_encrypted');
+    }
+  });
+
+  test('S3 refusing the one-request upload for its SHA-256 (BadDigest) is CopyNotVerified', async () => {
+    acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
+    s3Mock.on(PutObjectCommand).rejects(sdkError('BadDigest', 400));
+    await expect(writeArchivedObject(s3, target, source())).rejects.toThrow(CopyNotVerified);
   });
 
   test('a short small body is never sent to S3', async () => {
@@ -157,7 +195,7 @@ describe('writeArchivedObject', () => {
     const copy = await writeArchivedObject(s3, target, source({ fileName: 'big.bin', size, body: generatedStream(size) }));
     expect(copy.sha256).toBe(sha);
     expect(s3Mock.commandCalls(UploadPartCommand)).toHaveLength(3);
-    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'CRC64NVME' });
+    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'CRC32' });
     expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toMatchObject({ CopySourceIfMatch: '"mpu-etag-3"' });
   });
 
@@ -199,9 +237,12 @@ describe('writeArchivedObject', () => {
   });
 
   test('an object replaced before the sha256 copy (412) is CopyNotVerified', async () => {
-    acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
+    const size = 6 * MiB;
+    acceptingS3(generatedSha256(size), size);
     s3Mock.on(CopyObjectCommand).rejects(sdkError('PreconditionFailed', 412));
-    await expect(writeArchivedObject(s3, target, source())).rejects.toThrow(CopyNotVerified);
+    await expect(writeArchivedObject(s3, target, source({ fileName: 'big.bin', size, body: generatedStream(size) }))).rejects.toThrow(
+      CopyNotVerified,
+    );
   });
 
   test('a stored object whose S3 SHA-256 differs from the streamed one is CopyNotVerified', async () => {

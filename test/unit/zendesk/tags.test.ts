@@ -90,6 +90,18 @@ describe('updateTags', () => {
     expect(server.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'GET', 'POST']);
   });
 
+  it('uses a ticket the caller just read instead of reading it again; a 409 still re-reads', async () => {
+    const zd = taggedTicket(['a'], { interfere: (write) => write === 1 });
+    server = await startServer((req, res) => zd.handler(req, res));
+    const client = testClient(server.origin);
+    const fresh = await client.getTicket('7');
+    server.requests.length = 0;
+    const result = await client.updateTags('7', { add: ['vault_archived'] }, { ticket: fresh });
+    expect(result.changed).toBe(true);
+    expect(zd.state.tags).toEqual(['a', 'other-1', 'vault_archived']);
+    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
+  });
+
   it('treats a 409 DatabaseConflict as transient and retries', async () => {
     let posts = 0;
     server = await startServer((req, res) => {
