@@ -16,8 +16,13 @@ export function parseCopyEvent(event: unknown): CopyInput {
   const attachment = event.attachment;
   if (!isRecord(attachment)) throw new InvalidInput('attachment must be an object');
   if (typeof attachment.inline !== 'boolean') throw new InvalidInput('attachment.inline must be a boolean');
+  const executionName = event.executionName;
+  if (executionName !== undefined && (typeof executionName !== 'string' || !/^[0-9A-Za-z_-]{1,80}$/.test(executionName))) {
+    throw new InvalidInput('executionName must be a Step Functions execution name');
+  }
   return {
     ticketId,
+    ...(executionName !== undefined ? { executionName } : {}),
     attachment: {
       attachmentId: integer(attachment.attachmentId, 'attachmentId', 1),
       commentId: integer(attachment.commentId, 'commentId', 1),

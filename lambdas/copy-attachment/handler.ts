@@ -28,9 +28,12 @@ export { parseCopyEvent } from './event.js';
 export const IDEMPOTENCY_KEY_PREFIX = 'copy-attachment';
 export const IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 3600;
 
+/** The stored result remembers which execution made the copy (kept in the idempotency record, not in state data). */
+type StoredCopy = CopyResult & { copiedBy?: string };
+
 interface CopyRunner {
   config: IdempotencyConfig;
-  copyOnce: (input: CopyInput) => Promise<CopyResult>;
+  copyOnce: (input: CopyInput) => Promise<StoredCopy>;
 }
 
 /** Built once per container (or local process): clients, settings and the idempotent wrapper. */
@@ -42,8 +45,10 @@ function createRunner(env: Env): CopyRunner {
     expiresAfterSeconds: IDEMPOTENCY_EXPIRES_AFTER_SECONDS,
   });
   const copyOnce = makeIdempotent(
-    async (input: CopyInput): Promise<CopyResult> =>
-      copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger }),
+    async (input: CopyInput): Promise<StoredCopy> => {
+      const result = await copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger });
+      return input.executionName ? { ...result, copiedBy: input.executionName } : result;
+    },
     { persistenceStore: idempotencyPersistence(IDEMPOTENCY_KEY_PREFIX, { env }), config },
   );
   return { config, copyOnce };
@@ -62,5 +67,11 @@ export const handler = step<unknown, CopyResult>('copy-attachment', async (event
   runner ??= createRunner(process.env);
   // Lets Powertools expire an in-progress record with this invocation's remaining time.
   if (context) runner.config.registerLambdaContext(context as Context);
-  return runner.copyOnce(input);
+  const { copiedBy, ...result } = await runner.copyOnce(input);
+  // A record written by another execution (a re-run within the hour, or a concurrent run of the same ticket):
+  // this execution found the file already archived by someone else.
+  if (result.outcome === 'archived' && copiedBy !== undefined && input.executionName !== undefined && copiedBy !== input.executionName) {
+    return { ...result, outcome: 'already_archived' };
+  }
+  return result;
 });

@@ -44,6 +44,8 @@ export interface ListResult {
 export interface CopyInput {
   ticketId: string;
   attachment: AttachmentRef;
+  /** The execution asking; a copy replayed from another execution's record is reported already_archived. */
+  executionName?: string;
 }
 
 export type Outcome = 'archived' | 'already_archived' | 'skipped' | 'failed';

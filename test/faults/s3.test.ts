@@ -137,10 +137,17 @@ describe('S3 unavailable for the whole run', () => {
     const recovery = await runTicket(rig, ticket.ticketId, `rerun-${ticket.ticketId}-1`);
 
     expect(recovery.record.status).toBe('SUCCEEDED');
-    expect(outcomes(recovery.doc, ticket)).toEqual([['archived', true], ['archived', true], ['archived', true]]);
+    // An iteration the failed Map aborted keeps running to its end (as a Lambda does in AWS) and may finish the
+    // copy once S3 is back: the re-run then reports that file already_archived. Either way, every file is redacted.
+    for (const [outcome, redacted] of outcomes(recovery.doc, ticket)) {
+      expect(['archived', 'already_archived']).toContain(outcome);
+      expect(redacted).toBe(true);
+    }
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_archived']));
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).not.toContain('vault_processing');
-    expect(recovery.notification).toMatchObject({ status: 'succeeded', archived: 3, redacted: 3 });
+    expect(recovery.notification).toMatchObject({ status: 'succeeded', redacted: 3 });
+    const notified = recovery.notification as { archived: number; already_archived: number };
+    expect(notified.archived + notified.already_archived).toBe(3);
     await expectInvariant(rig, ticket, recovery.doc, recovery.record);
   });
 });

@@ -16,6 +16,7 @@ const TABLE = 'idempotency';
 const files: FakeFile[] = [
   { attachment: { id: 51, file_name: 'a.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf },
   { attachment: { id: 52, file_name: 'b.pdf', size: SAMPLES.pdf.byteLength, deleted: true }, body: SAMPLES.pdf },
+  { attachment: { id: 53, file_name: 'c.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf },
 ];
 const zendesk = fakeZendesk(files);
 const context = { functionName: 'copy-attachment', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 600_000 };
@@ -85,6 +86,16 @@ describe('copy-attachment handler (fauxqs + dynalite)', () => {
     const records = await ddb.send(new ScanCommand({ TableName: TABLE }));
     ddb.destroy();
     expect(records.Items?.map((i) => i.id?.S?.split('#')[0])).toContain('copy-attachment');
+  });
+
+  test('a replay for another execution (a re-run within the hour) reports already_archived, the same execution archived', async () => {
+    const first = await handler({ ...event(53), executionName: 'run-9001-a' }, context);
+    expect(first).toMatchObject({ outcome: 'archived', s3Key: 'tickets/9001/53.pdf' });
+    expect(first).not.toHaveProperty('copiedBy');
+    const calls = { ...zendesk.calls };
+    await expect(handler({ ...event(53), executionName: 'run-9001-a' }, context)).resolves.toEqual(first);
+    await expect(handler({ ...event(53), executionName: 'rerun-9001-b' }, context)).resolves.toEqual({ ...first, outcome: 'already_archived' });
+    expect(zendesk.calls).toEqual(calls);
   });
 
   test('runs without a Lambda context (local engine)', async () => {
