@@ -143,6 +143,7 @@ async function executions(args: string[]): Promise<number> {
     }
     case 'redrive': {
       const id = one();
+      if (values.local) return redriveLocally(id);
       const report = await ex.redriveExecution(target(id.startsWith('arn:') ? id : undefined), id);
       printJson(report);
       stderr(ex.explainRedrive(report));
@@ -219,5 +220,34 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`attachment-vault: ${name}: ${message}\n`);
     return 1;
+  }
+}
+
+/**
+ * `executions redrive --local`: the local engine's stand-in for RedriveExecution (same name, resumes at the failed
+ * state, keeps the Map iterations that succeeded). It needs the Zendesk the execution ran against (ZENDESK_URL):
+ * an embedded sandbox lives only as long as its command.
+ */
+async function redriveLocally(nameOrArn: string): Promise<number> {
+  const name = nameOrArn.split(':').pop() ?? nameOrArn;
+  const { openLocal } = await import('../runtime/local.js');
+  const { documentOf } = await import('./run.js');
+  const runtime = await openLocal({ seedDemo: !process.env.ZENDESK_URL });
+  try {
+    const started = await runtime.engine.redrive(name);
+    const document = documentOf(await started.done);
+    printJson({ redriven: true, ...document });
+    return document.status === 'SUCCEEDED' ? 0 : 1;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionNotRedrivable') {
+      const record = await runtime.engine.history.get(name);
+      const ticketId = (record?.input as { ticketId?: string } | undefined)?.ticketId;
+      printJson({ redriven: false, error: error.name, message: error.message, ...(ticketId ? { hint: `attachment-vault rerun --ticket ${ticketId} --local` } : {}) });
+      stderr(`${error.message}${ticketId ? `. To process the ticket again: attachment-vault rerun --ticket ${ticketId} --local` : ''}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await runtime.close();
   }
 }

@@ -99,13 +99,51 @@ describe('attachment-vault (the bin)', () => {
     expect(result.stderr).toContain('ExecutionDoesNotExist');
   });
 
-  it('redrive --local exits 2, prints the equivalent re-run as JSON and says why on stderr', async () => {
+  it('redrive --local refuses an execution with no failed state to resume at, exits 1 and gives the equivalent re-run', async () => {
     const result = await cli(['executions', 'redrive', 'run-1001-20260817T115500-aaaa', '--local']);
 
-    expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ redriven: false, hint: expect.stringContaining('attachment-vault rerun --ticket 1001 --local') });
-    expect(result.stderr).toContain('The local engine has no redrive');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ redriven: false, error: 'ExecutionNotRedrivable', hint: 'attachment-vault rerun --ticket 1001 --local' });
+    expect(result.stderr).toContain('no state to resume at');
   });
+
+  it('redrive --local resumes the same execution at the state that failed and runs it to the end', async () => {
+    const input = { ticketId: '1001', source: 'cli' };
+    const mark = { ticketId: '1001', ticketStatus: 'open', tagged: true };
+    const at = (s: number) => `2026-08-17T12:00:0${s}.000Z`;
+    await new ExecutionHistory(join(dataDir, 'executions')).save({
+      executionName: 'run-1001-20260817T120000-bbbb',
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:attachment-vault-local:run-1001-20260817T120000-bbbb',
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:attachment-vault-local',
+      status: 'FAILED',
+      input,
+      error: 'ZendeskUnavailable',
+      cause: 'listComments ticket 1001: Zendesk answered 503',
+      startDate: at(0),
+      stopDate: at(3),
+      events: [
+        { timestamp: at(0), type: 'ExecutionStarted', input },
+        { timestamp: at(0), type: 'StateEntered', state: 'MarkTicket', input },
+        { timestamp: at(1), type: 'StateExited', state: 'MarkTicket', output: { ...input, mark } },
+        { timestamp: at(1), type: 'StateEntered', state: 'ListAttachments', input: { ...input, mark } },
+        { timestamp: at(2), type: 'StateFailed', state: 'ListAttachments', error: 'ZendeskUnavailable', cause: 'listComments ticket 1001: Zendesk answered 503' },
+        { timestamp: at(3), type: 'ExecutionFailed', error: 'ZendeskUnavailable', cause: 'listComments ticket 1001: Zendesk answered 503' },
+      ],
+    });
+
+    const result = await cli(['executions', 'redrive', 'run-1001-20260817T120000-bbbb', '--local']);
+
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.stdout) as { redriven: boolean; executionName: string; status: string; summary: { attachments: Array<{ outcome: string; redacted: boolean }> } };
+    expect(document).toMatchObject({ redriven: true, executionName: 'run-1001-20260817T120000-bbbb', status: 'SUCCEEDED' });
+    expect(document.summary.attachments).toHaveLength(4);
+    expect(document.summary.attachments.every((a) => a.outcome === 'archived' && a.redacted)).toBe(true);
+    const saved = await new ExecutionHistory(join(dataDir, 'executions')).get('run-1001-20260817T120000-bbbb');
+    const redriven = saved!.events.findIndex((e) => e.type === 'ExecutionRedriven');
+    expect(saved!.events[redriven]).toMatchObject({ state: 'ListAttachments' });
+    // MarkTicket is not run again: the redrive starts at the failed state.
+    expect(saved!.events.slice(redriven).some((e) => e.state === 'MarkTicket')).toBe(false);
+  }, 60_000);
 
   it('rerun --local runs the ticket in the local engine and prints the same document as run; show reads it back', async () => {
     const rerun = await cli(['rerun', '--ticket', '1001', '--local']);
@@ -121,6 +159,7 @@ describe('attachment-vault (the bin)', () => {
     expect(show.code).toBe(0);
     const details = JSON.parse(show.stdout) as { path: string[]; attachments: Array<{ outcome: string }> };
     expect(details.path).toContain('  4 iterations: CopyAttachment x4');
-    expect(details.attachments.map((a) => a.outcome)).toEqual(['archived', 'archived', 'archived', 'archived']);
+    // The redrive above already archived ticket 1001's files into this data dir's S3: the re-run finds them.
+    expect(details.attachments.map((a) => a.outcome)).toEqual(['already_archived', 'already_archived', 'already_archived', 'already_archived']);
   });
 });
