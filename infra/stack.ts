@@ -86,6 +86,7 @@ export class AttachmentVaultStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       stateMachine: this.workflow.stateMachine,
       webhook: this.ingress.webhook.fn,
+      notify: this.workflow.steps.NotifyFunctionArn.fn,
       api: this.ingress.api,
       alarmEmail: config.alarmEmail,
       executionConsoleUrl,

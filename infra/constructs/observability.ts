@@ -3,7 +3,7 @@ import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +15,8 @@ import { Construct } from 'constructs';
 export interface ObservabilityProps {
   stateMachine: StateMachine;
   webhook: IFunction;
+  /** The notify Lambda: also told about runs that ended unsuccessfully before their Notify state (outages). */
+  notify: IFunction;
   api: HttpApi;
   alarmEmail: string | undefined;
   /** Console link builder: the execution ARN (a token or EventBridge field) in, a URL out. */
@@ -84,6 +86,8 @@ export class Observability extends Construct {
               props.executionConsoleUrl(EventField.fromPath('$.detail.executionArn')),
           ),
         }),
+        // The team hears about an interrupted run in Slack too; the Lambda skips runs whose Notify state already ran.
+        new LambdaFunction(props.notify, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
       ],
     });
   }

@@ -16,7 +16,18 @@ export interface MessageLinks {
   /** Where to inspect the run: an http(s) URL (a button) or a command/text (shown as code). */
   executionLink?: string;
   executionName?: string;
+  /** The run stopped before it could report per-file outcomes (an outage): its error and cause. */
+  interruption?: Interruption;
 }
+
+export interface Interruption {
+  error: string;
+  cause: string;
+}
+
+const INTERRUPTION_ADVICE =
+  'The execution stopped before it could report each file. Files not yet redacted are still in Zendesk. ' +
+  'Fix the cause, then Redrive the execution (or re-run the ticket).';
 
 /** Slack: at most 50 blocks and 3,000 characters per text; the message stays far below both. */
 export const SLACK_MAX_FILE_LINES = 40;
@@ -168,6 +179,10 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
   if (files.length > SLACK_MAX_FILE_LINES) {
     lines.push(`… and ${files.length - SLACK_MAX_FILE_LINES} more (see the execution)`);
   }
+  if (links.interruption) {
+    lines.push(`*Stopped by* \`${escapeMrkdwn(links.interruption.error)}\`: ${escapeMrkdwn(truncate(links.interruption.cause, 1000))}`);
+    lines.push(INTERRUPTION_ADVICE);
+  }
   if (lines.length === 0) lines.push('No attachments to archive.');
   let chunk = '';
   for (const line of lines) {
@@ -194,7 +209,10 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
     });
   }
 
-  return { text: fallbackText(summary, status, counts), blocks };
+  const text = links.interruption
+    ? `❌ Ticket ${summary.ticketId}: archiving interrupted by ${links.interruption.error}. ${INTERRUPTION_ADVICE}`
+    : fallbackText(summary, status, counts);
+  return { text, blocks };
 }
 
 /**
@@ -248,6 +266,9 @@ export interface ZapierPayload {
   execution_name: string | null;
   execution_url: string | null;
   files: ZapierFile[];
+  /** Only when the run stopped before reporting per-file outcomes (an outage). */
+  interruption_error?: string;
+  interruption_cause?: string;
 }
 
 export function zapierPayload(summary: Summary, links: MessageLinks = {}): ZapierPayload {
@@ -274,5 +295,6 @@ export function zapierPayload(summary: Summary, links: MessageLinks = {}): Zapie
       size: typeof file.size === 'number' ? file.size : null,
       content_type: file.contentType ?? null,
     })),
+    ...(links.interruption ? { interruption_error: links.interruption.error, interruption_cause: links.interruption.cause } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { logger } from '../shared/logger.js';
 import { notifyWebhookUrl } from '../shared/secrets.js';
 import type { NotifyResult } from '../shared/types.js';
 import { notify, type NotifyInput } from './notify.js';
+import { interruptedRunInput, isExecutionStatusEvent, type ExecutionStatusEvent } from './outage.js';
 
 /**
  * The thin Lambda door of the Notify state. Input: `{ summary, executionName?, executionArn?, ticketUrl? }`
@@ -23,7 +24,14 @@ function isNotifyInput(event: unknown): event is NotifyInput {
   );
 }
 
-export const handler = async (event: NotifyInput): Promise<NotifyResult> => {
+export const handler = async (incoming: NotifyInput | ExecutionStatusEvent): Promise<NotifyResult> => {
+  let event: unknown = incoming;
+  if (isExecutionStatusEvent(incoming)) {
+    // EventBridge: an execution ended FAILED/TIMED_OUT/ABORTED; tell the team unless its Notify state already did.
+    const interrupted = interruptedRunInput(incoming);
+    if (!interrupted) return { delivered: false, attempts: 0, format: 'none' };
+    event = interrupted;
+  }
   if (!isNotifyInput(event)) {
     logger.error('notify input does not match the contract', { error: 'InvalidInput' });
     return { delivered: false, attempts: 0, format: 'none', error: 'InvalidInput' };

@@ -1,7 +1,7 @@
 import ky, { HTTPError } from 'ky';
 import type { Env } from '../shared/config.js';
 import type { NotifyResult, Summary } from '../shared/types.js';
-import { slackMessage, zapierPayload, type MessageLinks } from './format.js';
+import { slackMessage, zapierPayload, type Interruption, type MessageLinks } from './format.js';
 
 /**
  * Notify: build the message for the configured channel and POST it. A notification is a report, not part of the
@@ -26,6 +26,8 @@ export interface NotifyInput {
   executionArn?: string;
   /** Overrides the link built from ZENDESK_URL. */
   ticketUrl?: string;
+  /** Set for an execution that failed before its Notify state (see outage.ts). */
+  interruption?: Interruption;
 }
 
 export type NotifyFormat = 'slack' | 'zapier';
@@ -163,6 +165,7 @@ export function linksFor(input: NotifyInput, env: Env = process.env): MessageLin
     ticketUrl: input.ticketUrl ?? ticketUrlFor(input.summary.ticketId, env),
     executionLink: executionLinkFor(input, env),
     executionName: input.executionName,
+    ...(input.interruption ? { interruption: input.interruption } : {}),
   };
 }
 

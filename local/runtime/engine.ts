@@ -54,6 +54,11 @@ export interface LocalEngineOptions {
   afterTask?: (stateName: string, input: unknown, output: unknown) => void | Promise<void>;
   /** Called for each history event as it happens (progress display). */
   onEvent?: (event: HistoryEvent, executionName: string) => void;
+  /**
+   * Called once an execution has ended and its history is saved: the local stand-in for the EventBridge
+   * "Execution Status Change" rule (the runtime uses it to tell the team about interrupted runs).
+   */
+  onExecutionEnded?: (record: ExecutionRecord) => Promise<void>;
 }
 
 export interface StartedExecution {
@@ -281,6 +286,7 @@ export class LocalEngine {
     }
     record.stopDate = new Date().toISOString();
     await this.history.save(record);
+    await this.options.onExecutionEnded?.(record).catch(() => undefined);
     return record;
   }
 }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { LocalEngine, type LocalEngineOptions } from './engine.js';
+import { LOCAL_REGION } from './definition.js';
+import type { ExecutionRecord } from './history.js';
 import { randomSecret, startEmbeddedServices } from './services.js';
 import { startSandboxZendesk, type SandboxZendesk } from '../sandbox/zendesk.js';
 import { seedDemoTicket, DEMO_TICKET_ID } from './demo-ticket.js';
@@ -67,6 +69,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.afterTask ? { afterTask: options.afterTask } : {}),
+    onExecutionEnded: notifyInterruptedRun,
     ...(sandbox && options.waitMs !== undefined ? { beforeTask: followShortenedWaits(sandbox) } : {}),
   });
   return {
@@ -79,6 +82,28 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
       await sandbox?.close();
     },
   };
+}
+
+/**
+ * What the stack's EventBridge rule does in AWS: an execution that ended FAILED without reaching its Notify state
+ * (an outage, left failed at the state that failed for Redrive) is reported through the same notify Lambda.
+ */
+async function notifyInterruptedRun(record: ExecutionRecord): Promise<void> {
+  if (record.status === 'SUCCEEDED' || record.status === 'RUNNING') return;
+  if (record.events.some((e) => e.type === 'StateEntered' && e.state === 'Notify')) return;
+  const { handler } = await import('../../lambdas/notify/handler.js');
+  await handler({
+    'detail-type': 'Step Functions Execution Status Change',
+    region: LOCAL_REGION,
+    detail: {
+      executionArn: record.executionArn,
+      name: record.executionName,
+      status: record.status,
+      input: JSON.stringify(record.input),
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+    },
+  });
 }
 
 /**

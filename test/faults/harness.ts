@@ -187,7 +187,8 @@ export interface RunResult {
 }
 
 export function resultOf(rig: FaultRig, record: ExecutionRecord): RunResult {
-  const notification = rig.notifications.find((n) => n.body.execution_name === record.executionName)?.body;
+  // The latest message about this execution (a redriven execution may first have reported its interruption).
+  const notification = rig.notifications.findLast((n) => n.body.execution_name === record.executionName)?.body;
   return { record, doc: documentOf(record), notification };
 }
 

@@ -84,11 +84,20 @@ export function expectNotificationMatches(rig: FaultRig, record: ExecutionRecord
   const sent = rig.notifications.filter((n) => n.body.execution_name === record.executionName).map((n) => n.body);
   const notified = record.events.some((e) => e.type === 'StateExited' && e.state === 'Notify' && e.index === undefined);
   if (!notified) {
-    expect({ execution: record.executionName, sent }).toEqual({ execution: record.executionName, sent: [] });
+    // Interrupted before Notify (an outage): the EventBridge path tells the team once, with the execution's error.
+    if (record.status === 'SUCCEEDED') {
+      expect({ execution: record.executionName, sent }).toEqual({ execution: record.executionName, sent: [] });
+      return;
+    }
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ ticket_id: doc.summary.ticketId, status: 'failed', interruption_error: record.error, files: [] });
+    expect(String((sent[0] as { interruption_cause?: unknown }).interruption_cause)).toBe(String(record.cause ?? '').slice(0, 1000));
     return;
   }
-  expect(sent).toHaveLength(1);
-  const [message] = sent;
+  // A redriven execution may first have reported its interruption; the run's own report is the one without.
+  const reports = sent.filter((m) => !('interruption_error' in m));
+  expect(reports).toHaveLength(1);
+  const [message] = reports;
   expect(message!.ticket_id).toBe(doc.summary.ticketId);
   expect(message!.execution_status).toBe(doc.status);
   expect(message!.files.map((f) => [f.attachment_id, f.outcome, f.redacted, f.reason ?? undefined])).toEqual(

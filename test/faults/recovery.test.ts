@@ -235,7 +235,8 @@ describe('Redrive (the local stand-in for RedriveExecution)', () => {
     expect(failed.record.events.find((e) => e.type === 'StateFailed' && e.state === 'CopyAttachments')).toMatchObject({ error: 'ArchiveUnavailable' });
     expect(failed.record.events.filter((e) => e.type === 'MapIterationSucceeded')).toHaveLength(1);
     expect(zendeskStates(rig, ticket)).toEqual(['present', 'present', 'present']);
-    expect(failed.notification).toBeUndefined();
+    // No Notify state ran; the EventBridge stand-in reports the interruption with the error that stopped the run.
+    expect(failed.notification).toMatchObject({ status: 'failed', interruption_error: failed.record.error, files: [] });
     await expectInvariant(rig, ticket, failed.doc, failed.record);
 
     clearFaults(rig);

@@ -128,7 +128,8 @@ describe('redaction failing half-way through a ticket', () => {
     expect(zendeskStates(rig, ticket)).toEqual(['redacted', 'redacted', 'present']);
     // The history of a run that stopped before FinishTicket cannot prove a redaction: every file reads "not redacted".
     expect(first.doc.summary.attachments.every((f) => f.outcome === 'archived' && !f.redacted)).toBe(true);
-    expect(first.notification).toBeUndefined();
+    // No Notify state ran; the EventBridge stand-in reports the interruption with the error that stopped the run.
+    expect(first.notification).toMatchObject({ status: 'failed', interruption_error: first.record.error, files: [] });
     await expectInvariant(rig, ticket, first.doc, first.record);
 
     clearFaults(rig);

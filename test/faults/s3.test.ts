@@ -128,8 +128,10 @@ describe('S3 unavailable for the whole run', () => {
     expect(rig.sandbox.redactions.filter((r) => r.ticketId === Number(ticket.ticketId))).toEqual([]);
     expect(zendeskStates(rig, ticket)).toEqual(['present', 'present', 'present']);
     expect(outage.doc.summary.attachments.map((a) => [a.outcome, a.redacted])).toEqual([['failed', false], ['failed', false], ['failed', false]]);
-    // No FinishTicket, no Notify: the alert is the FAILED execution (EventBridge), and the ticket keeps vault_processing.
-    expect(outage.notification).toBeUndefined();
+    // No FinishTicket, no Notify state: the FAILED execution raises the alarm and, through EventBridge, one Slack/Zapier
+    // message naming the error; the ticket keeps vault_processing.
+    // No Notify state ran; the EventBridge stand-in reports the interruption with the error that stopped the run.
+    expect(outage.notification).toMatchObject({ status: 'failed', interruption_error: outage.record.error, files: [] });
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_processing']));
     await expectInvariant(rig, ticket, outage.doc, outage.record);
 

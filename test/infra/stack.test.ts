@@ -88,14 +88,23 @@ describe('alerts', () => {
     });
   });
 
-  it('sends one EventBridge alert per FAILED, TIMED_OUT or ABORTED execution of this state machine', () => {
+  it('sends one EventBridge alert per FAILED, TIMED_OUT or ABORTED execution of this state machine, to the topic and to the notify Lambda', () => {
     vault.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
         detail: { status: [...ALERT_STATUSES], stateMachineArn: [resolve(vault.stack.workflow.stateMachine.stateMachineArn)] },
       },
-      Targets: [Match.objectLike({ Arn: topicRef(), InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-executionArn': '$.detail.executionArn' }) }) })],
+      Targets: [
+        Match.objectLike({ Arn: topicRef(), InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-executionArn': '$.detail.executionArn' }) }) }),
+        // The whole event (no input transformer) goes to notify, which reports runs interrupted before their Notify state.
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(vault.stack.workflow.steps.NotifyFunctionArn.fn), 'Arn'] }, Input: Match.absent(), InputTransformer: Match.absent() }),
+      ],
+    });
+    vault.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [logicalId(vault.stack.workflow.steps.NotifyFunctionArn.fn), 'Arn'] },
     });
   });
 
