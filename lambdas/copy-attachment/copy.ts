@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
-import { findVerifiedCopy, measureDownload, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
+import { findVerifiedCopy, listAttachmentKeys, measureDownload, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
 import type { Env } from '../shared/config.js';
 import {
   AttachmentGone,
@@ -127,22 +127,28 @@ async function sourceSha256(zendesk: ZendeskApi, contentUrl: string, size: numbe
 async function archive(deps: CopyDeps): Promise<CopyResult> {
   const { input, zendesk, s3, settings, logger } = deps;
   const { attachmentId, commentId } = input.attachment;
-  // A fresh read: current flags and a content_url whose token has not expired.
-  const attachment = await zendesk.getAttachment(attachmentId);
+  const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix };
+  // A fresh read (current flags and a content_url whose token has not expired) and the listing of earlier copies
+  // are independent: one round trip instead of two. The read decides first: a Zendesk failure or a skip wins over
+  // whatever the listing did; only then does a listing failure (ArchiveUnavailable) count.
+  const [read, listing] = await Promise.allSettled([
+    zendesk.getAttachment(attachmentId),
+    listAttachmentKeys(s3, { ...target, ticketId: input.ticketId, attachmentId }),
+  ]);
+  if (read.status === 'rejected') throw read.reason;
+  const attachment = read.value;
   refuseUnless(attachment, settings);
+  if (listing.status === 'rejected') throw listing.reason;
   const size = attachment.size;
   if (size !== input.attachment.size) {
     logger.warn('attachment size differs from the listing', { attachmentId, listedSize: input.attachment.size, size });
   }
 
-  const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix };
-  const existing = await findVerifiedCopy(s3, {
-    ...target,
-    ticketId: input.ticketId,
-    attachmentId,
-    expectedSize: size,
-    requireKms: Boolean(settings.sseKmsKeyId),
-  });
+  const existing = await findVerifiedCopy(
+    s3,
+    { ...target, ticketId: input.ticketId, attachmentId, expectedSize: size, requireKms: Boolean(settings.sseKmsKeyId) },
+    listing.value,
+  );
   const idleMs = deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs();
   // An object that verifies proves only that its bytes match its own `sha256` metadata, not that they are this
   // file: a foreign or stale write can be self-consistent. It is already_archived only when the file Zendesk

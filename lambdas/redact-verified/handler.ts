@@ -15,7 +15,9 @@ const s3 = createS3Client(settings);
 
 /**
  * One redaction per (ticket, comment, attachment set): a Lambda retry after a crash, or a second execution
- * of the same ticket running at the same time, finds the record and does not redact again.
+ * of the same ticket running at the same time, finds the record and does not redact again. The record stores
+ * redactCommentNow's result, `{ requested, ticketBudget? }`, with the budget's reset as an absolute time, so a
+ * replayed result is read against the clock (spentBudgetWaitSeconds) and a window already over is ignored.
  */
 const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: '[ticketId, commentId, attachmentIds]',

@@ -18,7 +18,10 @@ export interface RedactDeps {
   zendesk: ZendeskApi;
   /** Re-verifies the stored object right before redaction (HeadObject: size, SHA-256, checksum). */
   verify: (copy: CopyResult) => Promise<{ verified: boolean; reason?: string }>;
-  /** Redacts one comment's attachments (wrapped in Powertools idempotency by the handler). */
+  /**
+   * Redacts one comment's attachments (wrapped in Powertools idempotency by the handler, which stores and replays
+   * what it returns: a CommentRedactionResult, or anything older, read defensively).
+   */
   redactComment: (request: CommentRedaction) => Promise<unknown>;
   /**
    * Forgets a redaction request whose effect the confirm pass did not see (deletes its idempotency record), so a
@@ -30,6 +33,22 @@ export interface RedactDeps {
   maxPasses: number;
   /** Upper bound of one Wait, whatever Retry-After says. */
   maxWaitSeconds: number;
+  /** Clock (epoch ms) against which a reported budget's reset time is read. Default Date.now. */
+  now?: () => number;
+}
+
+/** Zendesk's per-ticket update budget as a redaction call reported it, with an absolute reset time. */
+export interface ObservedTicketBudget {
+  /** Updates left in the window after the call. */
+  remaining: number;
+  /** Epoch ms at which the window resets. Absolute, so a replayed (idempotent) result is read against the clock. */
+  resetsAt: number;
+}
+
+/** What redactCommentNow returns, and what the idempotency record stores and replays. */
+export interface CommentRedactionResult {
+  requested: number[];
+  ticketBudget?: ObservedTicketBudget;
 }
 
 /** Archived or already archived, with a key: the only copies that may ever lead to a redaction. */
@@ -41,7 +60,11 @@ export function isRedactionCandidate(copy: CopyResult): boolean {
  * Fetches the live attachments (fresh content_url) of one comment and redacts the ones still present.
  * An attachment Zendesk no longer has is not redacted again: the confirm pass decides what it counts as.
  */
-export async function redactCommentNow(zendesk: ZendeskApi, request: CommentRedaction): Promise<{ requested: number[] }> {
+export async function redactCommentNow(
+  zendesk: ZendeskApi,
+  request: CommentRedaction,
+  now: () => number = Date.now,
+): Promise<CommentRedactionResult> {
   const live: Array<{ id: number; content_url: string }> = [];
   for (const id of request.attachmentIds) {
     try {
@@ -51,8 +74,26 @@ export async function redactCommentNow(zendesk: ZendeskApi, request: CommentReda
       if (!(error instanceof AttachmentGone)) throw error;
     }
   }
-  if (live.length > 0) await zendesk.redactCommentAttachments(request.ticketId, request.commentId, live);
-  return { requested: live.map((a) => a.id) };
+  const requested = live.map((a) => a.id);
+  if (live.length === 0) return { requested };
+  const { ticketBudget } = await zendesk.redactCommentAttachments(request.ticketId, request.commentId, live);
+  if (!ticketBudget) return { requested };
+  return { requested, ticketBudget: { remaining: ticketBudget.remaining, resetsAt: now() + ticketBudget.resetsSeconds * 1000 } };
+}
+
+/**
+ * Seconds until the per-ticket budget a redaction result reported resets, when that budget is spent and its window
+ * has not reset yet: the next update would be refused. Undefined when the result reports no budget (older records,
+ * no header), budget left, or a window already over (a replay of an old result).
+ */
+export function spentBudgetWaitSeconds(result: unknown, now: number): number | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const budget = (result as { ticketBudget?: unknown }).ticketBudget;
+  if (typeof budget !== 'object' || budget === null) return undefined;
+  const { remaining, resetsAt } = budget as Partial<ObservedTicketBudget>;
+  if (typeof remaining !== 'number' || typeof resetsAt !== 'number' || !Number.isFinite(resetsAt)) return undefined;
+  if (remaining > 0 || resetsAt <= now) return undefined;
+  return (resetsAt - now) / 1000;
 }
 
 /**
@@ -91,29 +132,39 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   // 2. One redaction call per comment, for its verified attachments only.
   const byComment = new Map<number, number[]>();
   for (const copy of verified) byComment.set(copy.commentId, [...(byComment.get(copy.commentId) ?? []), copy.attachmentId]);
+  // Zendesk's per-ticket update budget, as the last call reported it: when it is spent, the next call would be
+  // refused, so the pass stops before it (no refused call, no wasted attachment reads). The 429 stays the fallback
+  // for a budget nobody reported (no header, an update by someone else, a replayed result).
+  const now = deps.now ?? Date.now;
   const requests: CommentRedaction[] = [];
+  let budgetWait: number | undefined;
   for (const [commentId, ids] of [...byComment.entries()].sort(([a], [b]) => a - b)) {
     const request = { ticketId: input.ticketId, commentId, attachmentIds: [...ids].sort((a, b) => a - b) };
-    try {
-      await deps.redactComment(request);
-      requests.push(request);
-    } catch (error) {
-      if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
-      if (passes >= deps.maxPasses) {
-        for (const [rest, restIds] of byComment) {
-          for (const id of restIds) if (!records.has(id)) records.set(id, { attachmentId: id, commentId: rest, redacted: false, reason: 'rate_limited' });
-        }
-        break;
+    let waitSeconds = budgetWait;
+    if (waitSeconds === undefined) {
+      try {
+        budgetWait = spentBudgetWaitSeconds(await deps.redactComment(request), now());
+        requests.push(request);
+        for (const id of ids) records.set(id, { attachmentId: id, commentId, redacted: false, reason: REQUESTED });
+        continue;
+      } catch (error) {
+        if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
+        waitSeconds = error.retryAfterSeconds;
       }
-      return {
-        ticketId: input.ticketId,
-        done: false,
-        retryAfterSeconds: Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds),
-        passes,
-        records: [...records.values()],
-      };
     }
-    for (const id of ids) records.set(id, { attachmentId: id, commentId, redacted: false, reason: REQUESTED });
+    if (passes >= deps.maxPasses) {
+      for (const [rest, restIds] of byComment) {
+        for (const id of restIds) if (!records.has(id)) records.set(id, { attachmentId: id, commentId: rest, redacted: false, reason: 'rate_limited' });
+      }
+      break;
+    }
+    return {
+      ticketId: input.ticketId,
+      done: false,
+      retryAfterSeconds: Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds),
+      passes,
+      records: [...records.values()],
+    };
   }
 
   // 3. Confirm: an attachment counts as redacted only when no real file with its ID is left in the ticket.

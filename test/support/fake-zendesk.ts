@@ -11,6 +11,8 @@ export class FakeZendesk implements ZendeskApi {
   /** Redaction calls allowed before a 429 (per-ticket budget). */
   redactionBudget = Infinity;
   retryAfterSeconds = 120;
+  /** Report the per-ticket budget left after each redaction (header zendesk-ratelimit-per-ticket-updates), resetting in retryAfterSeconds. */
+  reportBudget = false;
   private nextId = 900_000;
 
   addTicket(id: string, status = 'open', tags: string[] = []): void {
@@ -65,12 +67,16 @@ export class FakeZendesk implements ZendeskApi {
     this.calls.push(`redact ${ticketId}/${commentId} ${attachments.map((a) => a.id).join(',')}`);
     if (this.redactionBudget <= 0) throw new ZendeskRateLimited('per-ticket limit', this.retryAfterSeconds);
     this.redactionBudget -= 1;
-    if (this.ignoreRedactionOf.has(commentId)) return { endpoint: 'comment_redactions' as const };
+    const outcome = {
+      endpoint: 'comment_redactions' as const,
+      ...(this.reportBudget ? { ticketBudget: { remaining: this.redactionBudget, resetsSeconds: this.retryAfterSeconds } } : {}),
+    };
+    if (this.ignoreRedactionOf.has(commentId)) return outcome;
     const comment = this.comments.get(ticketId)!.find((c) => c.id === commentId)!;
     comment.attachments = comment.attachments.map((a) =>
       attachments.some((r) => r.id === a.id) ? { ...a, id: this.nextId++, file_name: 'redacted.txt', size: 0, content_type: 'text/plain' } : a,
     );
-    return { endpoint: 'comment_redactions' as const };
+    return outcome;
   }
 
   async download(): Promise<never> {

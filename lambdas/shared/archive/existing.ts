@@ -46,10 +46,14 @@ export async function listAttachmentKeys(
   return keys.sort();
 }
 
-/** The first earlier copy that verifies against the attachment's size, and the keys that did not. */
-export async function findVerifiedCopy(s3: S3Client, request: ExistingCopyRequest): Promise<ExistingCopy> {
+/**
+ * The first earlier copy that verifies against the attachment's size, and the keys that did not. `listed`: the
+ * attachment's keys as listAttachmentKeys returned them, when the caller listed them already (e.g. concurrently
+ * with another request); otherwise they are listed here.
+ */
+export async function findVerifiedCopy(s3: S3Client, request: ExistingCopyRequest, listed?: readonly string[]): Promise<ExistingCopy> {
   const unverifiedKeys: string[] = [];
-  for (const key of await listAttachmentKeys(s3, request)) {
+  for (const key of listed ?? (await listAttachmentKeys(s3, request))) {
     const verification = await verifyArchivedObject(s3, {
       bucket: request.bucket,
       key,

@@ -13,9 +13,11 @@ import { logger } from '../logger.js';
 import { createAuthenticator, withAuthorization, type Authenticator } from './auth.js';
 import { openDownload } from './download.js';
 import { createHostMatcher, isOnOrigin } from './hosts.js';
+import { parseTicketBudget, TICKET_BUDGET_HEADER, type TicketBudget } from './budget.js';
 import { backoff, createHttp, DEFAULT_RETRY, errorCode, toVaultError, type RetrySettings, type Route } from './http.js';
 import type {
   CommentsPage,
+  RedactionOutcome,
   TagChange,
   ZendeskApi,
   ZendeskAttachment,
@@ -115,19 +117,28 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     maxInProcessRetryAfterSeconds: maxWait,
   });
 
-  /** One authenticated JSON call; every failure comes out as a vocabulary error (or a route's own signal). */
-  async function call<T>(route: Route, input: string | URL, init: Options = {}): Promise<T> {
+  /**
+   * One authenticated JSON call with the final response's headers; every failure comes out as a vocabulary error
+   * (or a route's own signal).
+   */
+  async function exchange<T>(route: Route, input: string | URL, init: Options = {}): Promise<{ body: T; headers: Headers }> {
     try {
-      return await withAuthorization(auth, (authorization) =>
-        api(input, {
+      return await withAuthorization(auth, async (authorization) => {
+        const response = api(input, {
           ...init,
           headers: { ...(init.headers as Record<string, string> | undefined), authorization },
           context: { route: route.route },
-        }).json<T>(),
-      );
+        });
+        const body = await response.json<T>();
+        return { body, headers: (await response).headers };
+      });
     } catch (error) {
       throw toVaultError(error, route, maxWait);
     }
+  }
+
+  async function call<T>(route: Route, input: string | URL, init: Options = {}): Promise<T> {
+    return (await exchange<T>(route, input, init)).body;
   }
 
   async function getTicket(ticketId: string): Promise<ZendeskTicket> {
@@ -246,15 +257,17 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     ticketId: string,
     commentId: number,
     attachments: Array<{ id: number; content_url: string }>,
-  ): Promise<{ endpoint: 'comment_redactions' | 'legacy' }> {
+  ): Promise<RedactionOutcome> {
     const ticketBase = ticketPath(ticketId);
     positiveId('commentId', commentId);
     for (const attachment of attachments) positiveId('attachment id', attachment.id);
     if (attachments.length === 0) return { endpoint: 'comment_redactions' };
 
     const subject = `ticket ${ticketId} comment ${commentId}`;
+    const outcome = (endpoint: RedactionOutcome['endpoint'], budget: TicketBudget | undefined): RedactionOutcome =>
+      budget ? { endpoint, ticketBudget: budget } : { endpoint };
     try {
-      await call<unknown>(
+      const { headers } = await exchange<unknown>(
         {
           route: 'commentRedactions',
           subject,
@@ -270,7 +283,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
           json: { ticket_id: Number(ticketId), external_attachment_urls: attachments.map((a) => a.content_url) },
         },
       );
-      return { endpoint: 'comment_redactions' };
+      return outcome('comment_redactions', parseTicketBudget(headers.get(TICKET_BUDGET_HEADER)));
     } catch (error) {
       if (error instanceof CommentNotFound) {
         await getTicket(ticketId); // TicketNotFound when the ticket is gone
@@ -280,9 +293,10 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
       logger.warn('comment_redactions unavailable; using the legacy attachment redaction', { ticketId, commentId });
     }
 
+    let budget: TicketBudget | undefined;
     for (const attachment of attachments) {
       try {
-        await call<unknown>(
+        const { headers } = await exchange<unknown>(
           {
             route: 'legacyRedact',
             subject: `${subject} attachment ${attachment.id}`,
@@ -294,11 +308,12 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
           `${ticketBase}/comments/${commentId}/attachments/${attachment.id}/redact`,
           { method: 'put', json: {} },
         );
+        budget = parseTicketBudget(headers.get(TICKET_BUDGET_HEADER)) ?? budget;
       } catch (error) {
         if (!(error instanceof AlreadyRedacted)) throw error;
       }
     }
-    return { endpoint: 'legacy' };
+    return outcome('legacy', budget);
   }
 
   return {

@@ -1,5 +1,7 @@
 /** Zendesk Support API shapes as this project uses them (see ../shared/zendesk/CONTRACT.md and the OpenAPI file). */
 
+import type { TicketBudget } from './budget.js';
+
 export interface ZendeskTicket {
   id: number;
   status: string;
@@ -60,6 +62,12 @@ export interface TagChange {
   remove?: string[];
 }
 
+/** What a redaction call did, and the per-ticket update budget left after it (header `zendesk-ratelimit-per-ticket-updates`). */
+export interface RedactionOutcome {
+  endpoint: 'comment_redactions' | 'legacy';
+  ticketBudget?: TicketBudget;
+}
+
 /** The thin, typed Zendesk client every step uses (implemented in client.ts on ky). */
 export interface ZendeskApi {
   /** GET /api/v2/tickets/{id}. Throws TicketNotFound on 404. */
@@ -83,12 +91,13 @@ export interface ZendeskApi {
    * Permanently redacts the given attachments of one comment: PUT /api/v2/comment_redactions/{commentId}
    * with their content_urls; where that endpoint is unavailable (404/405/501), the legacy per-attachment
    * endpoint, where a 404 means "already redacted". Does not confirm: callers re-list.
+   * `ticketBudget`: the per-ticket update budget the last ticket-updating response reported, when it did.
    */
   redactCommentAttachments(
     ticketId: string,
     commentId: number,
     attachments: Array<{ id: number; content_url: string }>,
-  ): Promise<{ endpoint: 'comment_redactions' | 'legacy' }>;
+  ): Promise<RedactionOutcome>;
   /**
    * Opens a download of a content_url: refuses (HostNotAllowed) any URL off ZENDESK_URL's origin,
    * sends credentials only to that origin, follows one redirect itself, only to an allowed content host,

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { redactCommentNow, redactVerified, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
+import { redactCommentNow, redactVerified, spentBudgetWaitSeconds, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
 import type { CopyResult } from '../../../lambdas/shared/types.js';
 import { FakeZendesk } from '../../support/fake-zendesk.js';
 
@@ -80,6 +80,69 @@ describe('RedactVerified', () => {
     // comment 10 was redacted once, in the first pass; the second pass redacted only comment 12.
     expect(zd.calls.filter((c) => c.startsWith('redact 5/10'))).toHaveLength(1);
     expect(zd.calls.filter((c) => c.startsWith('redact 5/12'))).toHaveLength(2);
+  });
+
+  test('a spent per-ticket budget stops the pass before the call it would refuse: no refused call, no attachment re-read', async () => {
+    const { zd, copies, deps } = setup();
+    zd.reportBudget = true;
+    zd.redactionBudget = 1;
+    zd.retryAfterSeconds = 64;
+    const first = await redactVerified({ ticketId: '5', copies }, deps);
+    expect(first).toMatchObject({ done: false, retryAfterSeconds: 64, passes: 1 });
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2']);
+    expect(zd.calls).not.toContain('getAttachment 4');
+    expect(zd.redactionBudget).toBe(0); // nothing was refused
+    zd.redactionBudget = 10;
+    const second = await redactVerified({ ticketId: '5', copies, redaction: first }, deps);
+    expect(second.done).toBe(true);
+    expect(second.records.every((r) => r.redacted)).toBe(true);
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2', 'redact 5/12 4']);
+  });
+
+  test('the result redactCommentNow returns (and the idempotency record stores) carries the budget with an absolute reset time', async () => {
+    const { zd } = setup();
+    zd.reportBudget = true;
+    zd.redactionBudget = 3;
+    zd.retryAfterSeconds = 64;
+    const result = await redactCommentNow(zd, { ticketId: '5', commentId: 10, attachmentIds: [1, 2] }, () => 5_000);
+    expect(result).toEqual({ requested: [1, 2], ticketBudget: { remaining: 2, resetsAt: 69_000 } });
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+    zd.reportBudget = false;
+    expect(await redactCommentNow(zd, { ticketId: '5', commentId: 12, attachmentIds: [4] })).toEqual({ requested: [4] });
+  });
+
+  test('a replayed result whose window is over, or one without a budget, does not stop the pass', async () => {
+    const { zd, copies, deps } = setup();
+    const replays = [{ requested: [1, 2], ticketBudget: { remaining: 0, resetsAt: 999 } }, { requested: [4] }];
+    const redactComment = jest.fn(async () => replays.shift());
+    const result = await redactVerified({ ticketId: '5', copies }, { ...deps, redactComment, now: () => 1_000 });
+    expect(result.done).toBe(true);
+    expect(redactComment).toHaveBeenCalledTimes(2);
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual([]);
+  });
+
+  test('with a spent budget on the last allowed pass, the rest is reported rate_limited without a call', async () => {
+    const { zd, copies, deps } = setup();
+    zd.reportBudget = true;
+    zd.redactionBudget = 1;
+    const result = await redactVerified({ ticketId: '5', copies, redaction: { ticketId: '5', done: false, retryAfterSeconds: 1, passes: 2, records: [] } }, deps);
+    expect(result.done).toBe(true);
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2']);
+    expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'rate_limited' });
+    expect(result.records.find((r) => r.attachmentId === 1)?.redacted).toBe(true);
+  });
+
+  test.each([
+    [undefined, undefined],
+    [{ requested: [1] }, undefined],
+    [{ ticketBudget: null }, undefined],
+    [{ ticketBudget: { remaining: '0', resetsAt: 5_000 } }, undefined],
+    [{ ticketBudget: { remaining: 0 } }, undefined],
+    [{ ticketBudget: { remaining: 1, resetsAt: 5_000 } }, undefined],
+    [{ ticketBudget: { remaining: 0, resetsAt: 1_000 } }, undefined],
+    [{ ticketBudget: { remaining: 0, resetsAt: 5_000 } }, 4],
+  ])('spentBudgetWaitSeconds(%j) at t=1 s is %s', (result, expected) => {
+    expect(spentBudgetWaitSeconds(result, 1_000)).toBe(expected);
   });
 
   test('after maxPasses the deferred files are reported rate_limited, not redacted', async () => {

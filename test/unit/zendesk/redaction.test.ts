@@ -8,6 +8,7 @@ afterEach(async () => server?.close());
 
 const primaryOk = recording('comment-redactions.json').response;
 const legacyOk = recording('legacy-attachment-redact.json').response;
+const BUDGET = 'zendesk-ratelimit-per-ticket-updates';
 
 const attachments = [
   { id: 111, content_url: 'https://acme.zendesk.com/attachments/token/aaa/?name=secret-one.pdf' },
@@ -37,6 +38,28 @@ describe('redactCommentAttachments', () => {
     expect(call?.method).toBe('PUT');
     expect(call?.path).toBe('/api/v2/comment_redactions/20884722145682');
     expect(call?.json).toEqual({ ticket_id: 445, external_attachment_urls: attachments.map((a) => a.content_url) });
+  });
+
+  it('reports the per-ticket update budget the response header gives (recorded answer)', async () => {
+    server = await startServer(zendesk((res) => sendJson(res, primaryOk.status, primaryOk.body, { [BUDGET]: primaryOk.headers[BUDGET]! })));
+    const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
+    expect(result).toEqual({ endpoint: 'comment_redactions', ticketBudget: { remaining: 28, resetsSeconds: 64 } });
+  });
+
+  it('reports no budget when the header is missing or unreadable', async () => {
+    server = await startServer(zendesk((res) => sendJson(res, 200, primaryOk.body, { [BUDGET]: 'total=30' })));
+    const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
+    expect(result).toStrictEqual({ endpoint: 'comment_redactions' });
+  });
+
+  it('on the legacy endpoint reports the budget of the last call that gave one', async () => {
+    let left = 10;
+    server = await startServer(zendesk(
+      (res) => sendJson(res, 404, { error: 'InvalidEndpoint' }),
+      (_id, res) => sendJson(res, legacyOk.status, legacyOk.body, { [BUDGET]: `total=30; remaining=${--left}; resets=30` }),
+    ));
+    const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
+    expect(result).toEqual({ endpoint: 'legacy', ticketBudget: { remaining: 8, resetsSeconds: 30 } });
   });
 
   it('accepts an empty success answer (204)', async () => {
