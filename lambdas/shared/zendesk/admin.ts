@@ -1,8 +1,8 @@
 import type { KyInstance, Options } from 'ky';
-import { ConfigurationError, ZendeskAuthFailed, ZendeskRequestFailed } from '../errors.js';
+import { ZendeskAuthFailed, ZendeskRequestFailed } from '../errors.js';
 import { createAuthenticator, withAuthorization, type Authenticator } from './auth.js';
 import { DEFAULT_USER_AGENT, type ZendeskClientOptions } from './client.js';
-import { isOnOrigin } from './hosts.js';
+import { isOnOrigin, zendeskOrigin } from './hosts.js';
 import { createHttp, DEFAULT_RETRY, errorBody, toVaultError, type Route } from './http.js';
 
 /**
@@ -142,13 +142,7 @@ function readTrigger(value: unknown, route: string): ZendeskTrigger {
 }
 
 export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminApi {
-  let origin: string;
-  try {
-    origin = new URL(options.baseUrl).origin;
-  } catch {
-    throw new ConfigurationError('Zendesk baseUrl is not a valid URL');
-  }
-  if (!/^https?:\/\//.test(origin)) throw new ConfigurationError('Zendesk baseUrl must be an http(s) URL');
+  const origin = zendeskOrigin(options.baseUrl);
   const maxWait = options.maxInProcessRetryAfterSeconds ?? 10;
   const api: KyInstance = createHttp(
     {

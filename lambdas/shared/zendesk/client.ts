@@ -1,7 +1,6 @@
 import type { KyInstance, Options } from 'ky';
 import {
   AttachmentGone,
-  ConfigurationError,
   HostNotAllowed,
   InvalidInput,
   TicketClosed,
@@ -12,7 +11,7 @@ import {
 import { logger } from '../logger.js';
 import { createAuthenticator, withAuthorization, type Authenticator } from './auth.js';
 import { openDownload } from './download.js';
-import { createHostMatcher, isOnOrigin } from './hosts.js';
+import { createHostMatcher, isOnOrigin, zendeskOrigin } from './hosts.js';
 import { parseTicketBudget, TICKET_BUDGET_HEADER, type TicketBudget } from './budget.js';
 import { backoff, createHttp, DEFAULT_RETRY, errorCode, toVaultError, type RetrySettings, type Route } from './http.js';
 import type {
@@ -92,13 +91,7 @@ function sameTags(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
-  let origin: string;
-  try {
-    origin = new URL(options.baseUrl).origin;
-  } catch {
-    throw new ConfigurationError('Zendesk baseUrl is not a valid URL');
-  }
-  if (!/^https?:\/\//.test(origin)) throw new ConfigurationError('Zendesk baseUrl must be an http(s) URL');
+  const origin = zendeskOrigin(options.baseUrl);
   const isContentHost = createHostMatcher(options.contentHosts);
   const retry: RetrySettings = { ...DEFAULT_RETRY, ...options.retry };
   const maxWait = options.maxInProcessRetryAfterSeconds ?? 10;

@@ -75,3 +75,15 @@ export function isAllowedContentHost(url: string | URL, entries: readonly string
 export function isOnOrigin(url: URL, origin: string): boolean {
   return url.origin === origin && !url.username && !url.password;
 }
+
+/** The origin of the configured Zendesk base URL: credentials go there and nowhere else. */
+export function zendeskOrigin(baseUrl: string): string {
+  let origin: string;
+  try {
+    origin = new URL(baseUrl).origin;
+  } catch {
+    throw new ConfigurationError('Zendesk baseUrl is not a valid URL');
+  }
+  if (!/^https?:\/\//.test(origin)) throw new ConfigurationError('Zendesk baseUrl must be an http(s) URL');
+  return origin;
+}
