@@ -1,3 +1,4 @@
+import { causeMessage } from '../shared/errors.js';
 import type { Summary } from '../shared/types.js';
 import type { NotifyInput } from './notify.js';
 
@@ -35,18 +36,6 @@ export function isExecutionStatusEvent(event: unknown): event is ExecutionStatus
   );
 }
 
-/** In AWS a Lambda error's cause is JSON `{errorType, errorMessage, trace}`: keep only the message. */
-function causeMessage(cause: string | null | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage.slice(0, CAUSE_LIMIT);
-  } catch {
-    // a bare message (the local engine, or a Fail state's cause)
-  }
-  return cause.slice(0, CAUSE_LIMIT);
-}
-
 /** The notification for an interrupted run, or undefined when there is nothing to say (success, or already told). */
 export function interruptedRunInput(event: ExecutionStatusEvent): NotifyInput | undefined {
   const { detail } = event;
@@ -71,6 +60,6 @@ export function interruptedRunInput(event: ExecutionStatusEvent): NotifyInput | 
     summary,
     executionArn: detail.executionArn,
     ...(detail.name ? { executionName: detail.name } : {}),
-    interruption: { error: detail.error || detail.status, cause: causeMessage(detail.cause) },
+    interruption: { error: detail.error || detail.status, cause: causeMessage(detail.cause).slice(0, CAUSE_LIMIT) },
   };
 }

@@ -144,3 +144,19 @@ export function skipReasonOf(error: unknown): SkipReason | undefined {
   }
   return undefined;
 }
+
+/**
+ * The message of a Step Functions error Cause, for people. In AWS a Lambda error's Cause is JSON
+ * `{errorType, errorMessage, trace}`; the local engine and Fail states give the bare message. Never parse a Cause to
+ * decide anything: this is for display only.
+ */
+export function causeMessage(cause: string | null | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a bare message
+  }
+  return cause;
+}

@@ -10,7 +10,7 @@ import {
   type ExecutionStatus as SfnStatus,
   type HistoryEvent as SfnEvent,
 } from '@aws-sdk/client-sfn';
-import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import { causeMessage, ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ExecutionInput, SummaryAttachment } from '../../lambdas/shared/types.js';
 import { ExecutionHistory, type ExecutionRecord } from '../runtime/history.js';
 import { describePath } from '../runtime/path.js';
@@ -314,18 +314,6 @@ export async function showExecution(target: Target, nameOrArn: string): Promise<
   });
 }
 
-/** In AWS a Lambda error's Cause is JSON {errorType, errorMessage, trace}: the message is what a person reads. */
-export function readableCause(cause: string | undefined): string | undefined {
-  if (!cause) return undefined;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; errorType?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // a plain message (local engine)
-  }
-  return cause;
-}
-
 export function formatExecutionDetails(d: ExecutionDetails): string {
   const out: string[] = [];
   const field = (label: string, value: string | undefined) => {
@@ -341,7 +329,7 @@ export function formatExecutionDetails(d: ExecutionDetails): string {
   );
   if (d.redriveCount) field('redrives', String(d.redriveCount));
   field('error', d.error);
-  field('cause', readableCause(d.cause));
+  field('cause', d.cause ? causeMessage(d.cause) : undefined);
   if (d.redriveStatusReason && d.status !== 'SUCCEEDED') field('redrive', d.redriveStatusReason);
   out.push('', 'path');
   for (const line of d.path) out.push(`  ${line}`);

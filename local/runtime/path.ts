@@ -1,4 +1,5 @@
 import type { HistoryEvent } from './history.js';
+import { causeMessage } from '../../lambdas/shared/errors.js';
 
 /**
  * What describePath and summaryOf read: a local ExecutionRecord, or an AWS execution history mapped onto the same
@@ -9,17 +10,6 @@ export interface ExecutionEvents {
 }
 
 type Fate = 'retried' | 'caught' | 'final';
-
-/** In AWS a Lambda error's Cause is JSON {errorType, errorMessage, trace}: show the message (display only). */
-function causeText(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // the local engine's bare message
-  }
-  return cause;
-}
 
 /** What became of a failed attempt: the next event of the same lane (top level, or one iteration) says. */
 function fateOf(events: HistoryEvent[], at: number): Fate {
@@ -114,7 +104,7 @@ export function describePath(execution: ExecutionEvents): string[] {
         if (event.state) flush(event.state);
         break;
       case 'ExecutionFailed':
-        lines.push(`FAILED: ${event.error ?? 'Error'}${event.cause ? `: ${causeText(event.cause)}` : ''}`);
+        lines.push(`FAILED: ${event.error ?? 'Error'}${event.cause ? `: ${causeMessage(event.cause)}` : ''}`);
         break;
       case 'ExecutionSucceeded':
         lines.push('SUCCEEDED');
