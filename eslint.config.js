@@ -1,11 +1,36 @@
 import tseslint from 'typescript-eslint';
 
+/** Where code may reach: lambdas/ is the bottom layer and never imports the local runtime, the CLI, benches or tests. */
+const OUTSIDE_LAMBDAS = ['**/local/**', '**/cli/**', '**/bench/**', '**/test/**', 'local/**', 'cli/**', 'bench/**', 'test/**'];
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'dist/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: OUTSIDE_LAMBDAS, message: 'lambdas/ is deployed on its own: it must not import local/, cli/, bench/ or test/.' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression[source.value=/(^|\\/)(local|cli|bench|test)\\//]', message: 'lambdas/ must not import local/, cli/, bench/ or test/ (dynamic import).' },
+      ],
+    },
+  },
+  {
+    files: ['local/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/**', '**/bench/**', '**/test/**'], message: 'local/ (runtime, sandbox, faults) must not import cli/, bench/ or test/.' }] },
+      ],
     },
   },
 );

@@ -233,8 +233,8 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
  * | execution_name     | string \| null                        | Step Functions execution name                     |
  * | execution_url      | string \| null                        | Console URL (or local command) for the execution  |
  * | files[]            | array                                 | One entry per attachment, in summary order:       |
- * | .attachment_id     | number                                |   Zendesk attachment ID                           |
- * | .comment_id        | number                                |   Zendesk comment ID                              |
+ * | .attachment_id     | string                                |   Zendesk attachment ID (digits)                  |
+ * | .comment_id        | string                                |   Zendesk comment ID (digits)                     |
  * | .outcome           | "archived" \| "already_archived" \| "skipped" \| "failed"                                 |
  * | .s3_key            | string \| null                        |   Object key in the archive bucket                |
  * | .redacted          | boolean                               |   True when removed from Zendesk                  |
@@ -243,8 +243,8 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
  * | .content_type      | string \| null                        |   Detected media type                             |
  */
 export interface ZapierFile {
-  attachment_id: number;
-  comment_id: number;
+  attachment_id: string;
+  comment_id: string;
   outcome: Outcome;
   s3_key: string | null;
   redacted: boolean;
@@ -286,8 +286,8 @@ export function zapierPayload(summary: Summary, links: MessageLinks = {}): Zapie
     execution_name: links.executionName ?? null,
     execution_url: links.executionLink ?? null,
     files: summary.attachments.map((file) => ({
-      attachment_id: file.attachmentId,
-      comment_id: file.commentId,
+      attachment_id: String(file.attachmentId),
+      comment_id: String(file.commentId),
       outcome: file.outcome,
       s3_key: file.s3Key ?? null,
       redacted: file.redacted,

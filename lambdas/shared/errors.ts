@@ -1,6 +1,8 @@
 /**
  * The one vocabulary of failures. Every class sets an explicit `name`: Step Functions reads it as the
- * error name, so the ASL retries and catches by these exact strings (see statemachine/attachment-vault.asl.json).
+ * error name, so the ASL retries and catches by these exact strings (see statemachine/attachment-vault.asl.json,
+ * and docs/design.md#errors-retry-and-catch). Each step lists what it can raise in lambdas/<step>/errors.ts, and
+ * test/unit/statemachine/vocabulary.test.ts proves that the ASL retries exactly those that are retryable.
  * Messages never contain file names, content URLs, tokens or secrets: they reach the execution history.
  */
 
@@ -20,6 +22,12 @@ export class ConfigurationError extends VaultError {
 export class InvalidInput extends VaultError {
   override readonly name = 'InvalidInput';
   readonly retryable = false;
+}
+
+/** Secrets Manager (or the network to it) failed: a later attempt may succeed. */
+export class SecretUnavailable extends VaultError {
+  override readonly name = 'SecretUnavailable';
+  readonly retryable = true;
 }
 
 /** Zendesk answered 404 for the ticket: unknown or deleted. The run ends FAILED and writes nothing. */
@@ -102,6 +110,16 @@ export class AttachmentTooLarge extends VaultError {
   readonly retryable = false;
 }
 
+/**
+ * Zendesk served a complete body (the transfer ended cleanly) whose length is not the attachment's `size`, twice in a
+ * row with the same length: Zendesk's metadata and its bytes disagree, and no retry will change that. The file stays
+ * in Zendesk, is never redacted, and is reported skipped (docs/faults.md#zendesk).
+ */
+export class SizeMismatch extends VaultError {
+  override readonly name = 'SizeMismatch';
+  readonly retryable = false;
+}
+
 // ---- Per-file, possibly transient: retried by the ASL, then recorded as outcome `failed`. ----
 
 /** The download ended early, ran long, or its length differs from the attachment's size. */
@@ -122,17 +140,13 @@ export class CopyNotVerified extends VaultError {
   readonly retryable = true;
 }
 
-/** Zendesk accepted a redaction but re-listing still shows the file. */
-export class RedactionNotConfirmed extends VaultError {
-  override readonly name = 'RedactionNotConfirmed';
-  readonly retryable = true;
-}
 
 export const SKIP_REASONS = {
   AttachmentGone: 'attachment_gone',
   MalwareBlocked: 'malware_flagged',
   HostNotAllowed: 'host_not_allowed',
   AttachmentTooLarge: 'too_large',
+  SizeMismatch: 'size_mismatch',
 } as const;
 
 export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
@@ -159,4 +173,98 @@ export function causeMessage(cause: string | null | undefined): string {
     // a bare message
   }
   return cause;
+}
+
+// ---- Names defined by AWS and Powertools, which the ASL matches too. ----
+
+/**
+ * Lambda service errors: the invoke itself failed or was throttled. Plain-ARN Tasks get no default retrier, so the
+ * ASL retries these on every Task (docs/design.md#errors-retry-and-catch).
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/**
+ * A function that crashed, ran out of memory or timed out (`Lambda.Unknown`, `Sandbox.Timedout` on newer runtimes) or
+ * a Task that outlasted its TimeoutSeconds (`States.Timeout`). Retried only on steps whose work is idempotent.
+ */
+export const INTERRUPTION_ERRORS = ['Lambda.Unknown', 'Sandbox.Timedout', 'States.Timeout'] as const;
+
+/** Powertools idempotency errors a step wrapped in makeIdempotent can raise, with whether a retry may help. */
+export const IDEMPOTENCY_ERRORS = {
+  /** Another invocation holds the record (a concurrent duplicate): retried with its own, gentler retrier. */
+  IdempotencyAlreadyInProgressError: true,
+  /** DynamoDB failed. */
+  IdempotencyPersistenceLayerError: true,
+  /** The record changed between read and write. */
+  IdempotencyInconsistentStateError: true,
+  /** The same key came with a different payload: a bug, never retried. */
+  IdempotencyValidationError: false,
+  /** The event has no key: a bug, never retried. */
+  IdempotencyKeyError: false,
+} as const;
+
+/** Names AWS defines (the ASL may match these besides the vocabulary). */
+export function isAwsDefinedError(name: string): boolean {
+  return name.startsWith('States.') || name.startsWith('Lambda.') || name === 'Sandbox.Timedout' || name in IDEMPOTENCY_ERRORS;
+}
+
+/** Every VaultError class, by name: the vocabulary as data (for tests and tools). */
+export const VAULT_ERRORS = {
+  ConfigurationError,
+  InvalidInput,
+  SecretUnavailable,
+  TicketNotFound,
+  ZendeskAuthFailed,
+  ZendeskRateLimited,
+  ZendeskUnavailable,
+  ZendeskRequestFailed,
+  UpdateConflict,
+  TicketClosed,
+  AttachmentGone,
+  MalwareBlocked,
+  HostNotAllowed,
+  AttachmentTooLarge,
+  SizeMismatch,
+  DownloadIncomplete,
+  ArchiveUnavailable,
+  CopyNotVerified,
+} as const;
+
+export type VaultErrorName = keyof typeof VAULT_ERRORS;
+
+/** What a step can raise, as its lambdas/<step>/errors.ts declares it. */
+export interface StepErrors {
+  /** Vocabulary errors that escape the step's handler. */
+  vault: readonly VaultErrorName[];
+  /** Powertools idempotency errors, when the step is wrapped in makeIdempotent. */
+  idempotency?: readonly (keyof typeof IDEMPOTENCY_ERRORS)[];
+  /** True when a repeat of the whole step is harmless (Lambda.Unknown, timeouts may be retried). */
+  idempotent: boolean;
+}
+
+/** Errors every Zendesk call can raise (credentials come from Secrets Manager in AWS). */
+export const ZENDESK_CALL_ERRORS = [
+  'ConfigurationError',
+  'SecretUnavailable',
+  'InvalidInput',
+  'ZendeskAuthFailed',
+  'ZendeskRateLimited',
+  'ZendeskUnavailable',
+  'ZendeskRequestFailed',
+] as const satisfies readonly VaultErrorName[];
+
+/** The names a step's retriers must cover: its retryable errors, and interruptions when it is idempotent. */
+export function retryableNamesOf(errors: StepErrors): string[] {
+  const vault = errors.vault.filter((name) => {
+    const ErrorClass = VAULT_ERRORS[name] as unknown as new (message: string, extra?: number) => VaultError;
+    return new ErrorClass('probe', 0).retryable;
+  });
+  const idempotency = (errors.idempotency ?? []).filter((name) => IDEMPOTENCY_ERRORS[name]);
+  return [...vault, ...idempotency, ...(errors.idempotent ? INTERRUPTION_ERRORS : [])];
 }

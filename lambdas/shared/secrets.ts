@@ -1,5 +1,5 @@
 import type { Env } from './config.js';
-import { ConfigurationError, VaultError } from './errors.js';
+import { ConfigurationError, SecretUnavailable } from './errors.js';
 
 /**
  * Secrets: AWS Secrets Manager in AWS (through Powertools Parameters, cached 5 minutes), environment variables
@@ -13,11 +13,7 @@ import { ConfigurationError, VaultError } from './errors.js';
  * | zendeskCredentialsSecret   | ZENDESK_SECRET_ARN -> any JSON object         | undefined: the caller reads env    |
  */
 
-/** Secrets Manager (or the network to it) failed: a later attempt may succeed. */
-export class SecretUnavailable extends VaultError {
-  override readonly name = 'SecretUnavailable';
-  readonly retryable = true;
-}
+export { SecretUnavailable };
 
 /** Reads one secret by ARN and returns its JSON value. Injected in tests. */
 export type SecretFetcher = (arn: string) => Promise<unknown>;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { projectFile } from './paths.js';
 
 /** The one ASL file, deployed by CDK and executed unchanged here. */
-export const ASL_PATH = fileURLToPath(new URL('../../statemachine/attachment-vault.asl.json', import.meta.url));
+export const ASL_PATH = projectFile('statemachine/attachment-vault.asl.json');
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';

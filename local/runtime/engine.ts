@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL, fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ExecutionInput } from '../../lambdas/shared/types.js';
 import {
@@ -13,9 +12,9 @@ import {
   substitute,
   taskStates,
 } from './definition.js';
+import { loadStepHandler } from './handlers.js';
 import { ExecutionHistory, type ExecutionRecord, type HistoryEvent } from './history.js';
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 type Definition = StateMachineDefinition & { StartAt: string; States: Record<string, never> };
 
 interface MapStateDefinition {
@@ -94,17 +93,16 @@ export class LocalEngine {
     const substitutions = localSubstitutions(aslText);
     const definition = JSON.parse(substitute(aslText, substitutions)) as Definition;
     const byArn = new Map(placeholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
-    const lambdasDir = fileURLToPath(new URL('../../lambdas/', import.meta.url));
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryable: Array<{ name: string; errors: string[][] }> = [];
     const retriers = retrierErrors(definition.States as unknown as Record<string, AnyState>);
     for (const task of taskStates(definition)) {
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
-      const module = (await import(pathToFileURL(`${lambdasDir}${folder}/handler.ts`).href)) as { handler: Handler };
+      const handler = await loadStepHandler(folder);
       handlers[task.name] = async (input: unknown) => {
         options.beforeTask?.(task.name, input);
-        const output = await module.handler(input, fakeLambdaContext(folder));
+        const output = await handler(input, fakeLambdaContext(folder));
         await options.afterTask?.(task.name, input, output);
         return output;
       };

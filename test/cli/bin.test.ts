@@ -1,5 +1,5 @@
 /**
- * The real command (local/bin/attachment-vault.js) in a child process: stdout is exactly one JSON document (or
+ * The real command (cli/bin/attachment-vault.js) in a child process: stdout is exactly one JSON document (or
  * the command's text), logs go to stderr, and the exit codes are 0 (succeeded), 1 (failed), 2 (usage/config).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { ExecutionHistory } from '../../local/runtime/history.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'local/bin/attachment-vault.js');
+const BIN = join(ROOT, 'cli/bin/attachment-vault.js');
 let dataDir: string;
 
 interface Result {

@@ -26,7 +26,7 @@ import {
   rerunOnAws,
   showExecution,
   type AwsTarget,
-} from '../../local/cli/executions.js';
+} from '../../cli/executions.js';
 
 const sfnMock = mockClient(SFNClient);
 const SM = 'arn:aws:states:eu-west-1:111122223333:stateMachine:attachment-vault';
@@ -232,10 +232,10 @@ describe('executions show (AWS)', () => {
       'FAILED: ArchiveUnavailable: S3 failed after retries',
     ]);
     expect(details.attachments.map((a) => [a.attachmentId, a.outcome, a.redacted, a.s3Key ?? a.reason])).toEqual([
-      [101, 'archived', false, 'tickets/1001/101.pdf'],
-      [102, 'archived', false, 'tickets/1001/102.pdf'],
-      [103, 'failed', false, 'CopyNotVerified'],
-      [104, 'failed', false, 'ArchiveUnavailable'],
+      ['101', 'archived', false, 'tickets/1001/101.pdf'],
+      ['102', 'archived', false, 'tickets/1001/102.pdf'],
+      ['103', 'failed', false, 'CopyNotVerified'],
+      ['104', 'failed', false, 'ArchiveUnavailable'],
     ]);
     expect(details).toMatchObject({ source: 'aws', executionName: NAME, executionArn: ARN, status: 'FAILED', ticketId: '1001', error: 'ArchiveUnavailable', redriveStatus: 'REDRIVABLE' });
 
@@ -256,7 +256,7 @@ describe('executions show (AWS)', () => {
 
     const details = await showExecution(target(), 'rerun-7-x');
 
-    expect(details.attachments).toEqual(summary.attachments);
+    expect(details.attachments).toEqual([{ attachmentId: '1', commentId: '2', outcome: 'archived', s3Key: 'tickets/7/1.png', redacted: true, size: 10 }]);
     expect(details.path).toEqual(['FinishTicket', 'SUCCEEDED']);
   });
 

@@ -17,8 +17,8 @@ import {
   redriveExecution,
   showExecution,
   type Target,
-} from '../../local/cli/executions.js';
-import { copyProgress } from '../../local/cli/progress.js';
+} from '../../cli/executions.js';
+import { copyProgress } from '../../cli/progress.js';
 
 const NOW = new Date('2026-08-17T12:00:00Z');
 const ARN = (name: string) => `arn:aws:states:us-east-1:000000000000:execution:attachment-vault-local:${name}`;
@@ -147,9 +147,9 @@ describe('executions show --local', () => {
       'FAILED: ZendeskAuthFailed: download: Zendesk answered 401',
     ]);
     expect(details.attachments.map((a) => [a.attachmentId, a.outcome, a.reason])).toEqual([
-      [11, 'archived', 'not_redacted: ZendeskAuthFailed'],
-      [12, 'failed', 'DownloadIncomplete'],
-      [13, 'failed', 'ZendeskAuthFailed'],
+      ['11', 'archived', 'not_redacted: ZendeskAuthFailed'],
+      ['12', 'failed', 'DownloadIncomplete'],
+      ['13', 'failed', 'ZendeskAuthFailed'],
     ]);
     expect(details).toMatchObject({ source: 'local', status: 'FAILED', ticketId: '2002', error: 'ZendeskAuthFailed', cause: 'download: Zendesk answered 401' });
   });

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startSandboxZendesk, type SandboxZendesk } from '../../local/sandbox/zendesk.js';
-import { createZendeskAdmin, type ZendeskAdminApi } from '../../lambdas/shared/zendesk/admin.js';
+import { createZendeskAdmin, type ZendeskAdminApi } from '../../cli/zendesk-admin.js';
 import { verifyZendeskSignature } from '../../lambdas/shared/signature.js';
 import { logger } from '../../lambdas/shared/logger.js';
 import {
@@ -17,7 +17,7 @@ import {
   WEBHOOK_NAME,
   zendeskSetup,
   type SetupOptions,
-} from '../../local/cli/zendesk-setup.js';
+} from '../../cli/zendesk-setup.js';
 
 logger.setLogLevel('SILENT');
 

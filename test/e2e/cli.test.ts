@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const BIN = resolve('local/bin/attachment-vault.js');
+const BIN = resolve('cli/bin/attachment-vault.js');
 let dataDir: string;
 
 beforeAll(async () => {

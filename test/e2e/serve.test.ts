@@ -16,7 +16,7 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, ATTACHMENT_VAULT_DATA_DIR: dataDir, ZENDESK_WEBHOOK_SECRET: 'serve-test-secret' };
   for (const key of ['ZENDESK_URL', 'AWS_ENDPOINT_URL_S3', 'ARCHIVE_BUCKET', 'IDEMPOTENCY_TABLE', 'NOTIFY_WEBHOOK_URL']) delete env[key];
   const { openLocal } = await import('../../local/runtime/local.js');
-  const { startWebhookServer } = await import('../../local/cli/serve.js');
+  const { startWebhookServer } = await import('../../cli/serve.js');
   ({ signZendeskPayload: sign } = await import('../../lambdas/shared/signature.js'));
   runtime = await openLocal({ env, retryIntervalMs: 0, waitMs: 0, persistS3: false, seedDemo: false });
   ({ server, url } = await startWebhookServer(runtime, { port: 0, host: '127.0.0.1' }));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { LocalRuntime } from '../../local/runtime/local.js';
-import type { RunDocument } from '../../local/cli/run.js';
+import type { RunDocument } from '../../cli/run.js';
 
 let runtime: LocalRuntime;
 let s3: S3Client;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, ATTACHMENT_VAULT_DATA_DIR: dataDir };
   for (const key of ['ZENDESK_URL', 'AWS_ENDPOINT_URL_S3', 'ARCHIVE_BUCKET', 'IDEMPOTENCY_TABLE', 'NOTIFY_WEBHOOK_URL']) delete env[key];
   const { openLocal } = await import('../../local/runtime/local.js');
-  ({ runTicket } = await import('../../local/cli/run.js'));
+  ({ runTicket } = await import('../../cli/run.js'));
   ({ makePdf, makePng } = await import('../../local/runtime/demo-ticket.js'));
   runtime = await openLocal({ env, retryIntervalMs: 0, waitMs: 0, persistS3: false, seedDemo: false });
   s3 = new S3Client({ endpoint: runtime.env.AWS_ENDPOINT_URL_S3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -63,10 +63,10 @@ describe('one ticket through the whole workflow', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.summary.ticketId).toBe('2001');
     expect(result.summary.attachments.map((a) => [a.attachmentId, a.outcome, a.s3Key, a.redacted])).toEqual([
-      [ids[0], 'archived', `tickets/2001/${ids[0]}.pdf`, true],
-      [ids[1], 'archived', `tickets/2001/${ids[1]}.png`, true],
-      [ids[2], 'archived', `tickets/2001/${ids[2]}.pdf`, true],
-      [ids[3], 'archived', `tickets/2001/${ids[3]}.png`, true],
+      [String(ids[0]), 'archived', `tickets/2001/${ids[0]}.pdf`, true],
+      [String(ids[1]), 'archived', `tickets/2001/${ids[1]}.png`, true],
+      [String(ids[2]), 'archived', `tickets/2001/${ids[2]}.pdf`, true],
+      [String(ids[3]), 'archived', `tickets/2001/${ids[3]}.png`, true],
     ]);
     // S3 holds the exact bytes, with the audit metadata.
     expect(sha256(await objectBytes(`tickets/2001/${ids[0]}.pdf`))).toBe(sha256(pdf));
@@ -128,7 +128,7 @@ describe('one ticket through the whole workflow', () => {
 
     expect(second.status).toBe('SUCCEEDED');
     expect(second.summary.attachments).toEqual([
-      { attachmentId: late.attachments[0]!.id, commentId: late.id, outcome: 'archived', s3Key: `tickets/2004/${late.attachments[0]!.id}.png`, redacted: true },
+      { attachmentId: String(late.attachments[0]!.id), commentId: String(late.id), outcome: 'archived', s3Key: `tickets/2004/${late.attachments[0]!.id}.png`, redacted: true },
     ]);
     expect(sandbox.redactions.length - redactionsBefore).toBe(1);
     expect(await keysUnder('tickets/2004/')).toHaveLength(2);

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
 import type { ZapierPayload } from '../../lambdas/notify/format.js';
-import { documentOf, type RunDocument } from '../../local/cli/run.js';
+import { documentOf, type RunDocument } from '../../cli/run.js';
 import { s3Operation, startFaultProxy, type ArmedRule, type FaultProxy, type FaultRule } from '../../local/faults/index.js';
 import type { ExecutionRecord, HistoryEvent } from '../../local/runtime/history.js';
 import type { LocalRuntime } from '../../local/runtime/local.js';
@@ -277,7 +277,7 @@ export function zendeskStates(rig: FaultRig, ticket: SeededTicket): Array<'prese
 /** Per-file outcomes as [outcome, redacted] in seeding order. */
 export function outcomes(doc: RunDocument, ticket: SeededTicket): Array<[string | undefined, boolean | undefined]> {
   return ticket.files.map((f) => {
-    const entry = doc.summary.attachments.find((a) => a.attachmentId === f.attachmentId);
+    const entry = doc.summary.attachments.find((a) => a.attachmentId === String(f.attachmentId));
     return [entry?.outcome, entry?.redacted];
   });
 }

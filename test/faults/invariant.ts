@@ -8,7 +8,7 @@
  * a redaction Zendesk does not show, and never points at an object that does not hold the file.
  */
 import { expect } from '@jest/globals';
-import type { RunDocument } from '../../local/cli/run.js';
+import type { RunDocument } from '../../cli/run.js';
 import type { ExecutionRecord } from '../../local/runtime/history.js';
 import { BUCKET, keysUnder, objectBytes, objectMetadata, resultOf, sha256, type FaultRig, type SeededTicket } from './harness.js';
 
@@ -40,7 +40,7 @@ export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunD
       const good = bytes.length === file.size && sha256(bytes) === file.sha256 && metadata.sha256 === file.sha256;
       (good ? goodKeys : badKeys).push(key);
     }
-    const entry = report?.attachments.find((a) => a.attachmentId === file.attachmentId);
+    const entry = report?.attachments.find((a) => a.attachmentId === String(file.attachmentId));
     out.push({
       attachmentId: file.attachmentId,
       zendesk: rig.sandbox.attachment(file.attachmentId)?.state ?? 'missing',

@@ -128,7 +128,7 @@ describe('the same ticket twice', () => {
       for (const [outcome, redacted] of outcomes(doc, ticket)) if (outcome !== undefined) expect([outcome, redacted]).toEqual([ARCHIVED, true]);
       reported.push(doc.summary.attachments.length);
       expect(notification).toMatchObject({ ticket_id: ticket.ticketId, status: 'succeeded' });
-      await expectInvariant(rig, { ...ticket, files: ticket.files.filter((f) => doc.summary.attachments.some((a) => a.attachmentId === f.attachmentId)) }, doc, record);
+      await expectInvariant(rig, { ...ticket, files: ticket.files.filter((f) => doc.summary.attachments.some((a) => a.attachmentId === String(f.attachmentId))) }, doc, record);
     }
     expect(Math.max(...reported)).toBe(3);
     const complete = records[reported.indexOf(3)]!;
@@ -139,7 +139,7 @@ describe('the same ticket twice', () => {
 
   test('the same webhook delivered five times starts exactly one execution', async () => {
     const ticket = await threeFiles(nextTicket++);
-    const { startWebhookServer } = await import('../../local/cli/serve.js');
+    const { startWebhookServer } = await import('../../cli/serve.js');
     const { signZendeskPayload } = await import('../../lambdas/shared/signature.js');
     const { server, url } = await startWebhookServer(rig.runtime, { port: 0, host: '127.0.0.1' });
     try {

@@ -77,9 +77,9 @@ describe('Zendesk answers 200 but does not redact', () => {
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_failed']));
     expect(first.notification).toMatchObject({ status: 'failed', archived: 3, redacted: 1 });
     expect(first.notification!.files.map((f) => [f.attachment_id, f.redacted, f.reason])).toEqual([
-      [a!.attachmentId, false, 'redaction_not_confirmed'],
-      [b!.attachmentId, false, 'redaction_not_confirmed'],
-      [c!.attachmentId, true, null],
+      [String(a!.attachmentId), false, 'redaction_not_confirmed'],
+      [String(b!.attachmentId), false, 'redaction_not_confirmed'],
+      [String(c!.attachmentId), true, null],
     ]);
     await expectInvariant(rig, ticket, first.doc, first.record);
 

@@ -202,7 +202,7 @@ describe('broken downloads', () => {
     expect(await keysUnder(rig, `tickets/${ticket.ticketId}/`)).toEqual([`tickets/${ticket.ticketId}/${ok!.attachmentId}.bin`]);
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_failed']));
     expect(notification).toMatchObject({ status: 'failed', archived: 1, failed: 1, redacted: 1 });
-    expect(notification!.files.find((f) => f.attachment_id === short!.attachmentId)).toMatchObject({ outcome: 'failed', redacted: false, reason: 'DownloadIncomplete' });
+    expect(notification!.files.find((f) => f.attachment_id === String(short!.attachmentId))).toMatchObject({ outcome: 'failed', redacted: false, reason: 'DownloadIncomplete' });
     await expectInvariant(rig, ticket, doc, record);
   });
 });

@@ -30,7 +30,7 @@ import { HeadObjectCommand, ListObjectsV2Command, S3Client, type HeadObjectComma
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { LocalRuntime } from '../../local/runtime/local.js';
-import type { RunDocument } from '../../local/cli/run.js';
+import type { RunDocument } from '../../cli/run.js';
 import type { AttachmentSeed, SandboxZendesk } from '../../local/sandbox/zendesk.js';
 import type { ExecutionRecord } from '../../local/runtime/history.js';
 import {
@@ -171,7 +171,7 @@ function seedTicket(ticketId: number, files: HostileFile[]): void {
 }
 
 async function run(scenario: string, ticketId: string): Promise<RunDocument> {
-  const { runTicket } = await import('../../local/cli/run.js');
+  const { runTicket } = await import('../../cli/run.js');
   const document = await runTicket(runtime, ticketId);
   documents.push({ scenario, document });
   sandbox.faults.clear();
@@ -185,7 +185,7 @@ function doc(scenario: string): RunDocument {
 }
 
 function fileOutcome(scenario: string, label: string) {
-  return doc(scenario).summary.attachments.find((a) => a.attachmentId === ids[label]);
+  return doc(scenario).summary.attachments.find((a) => a.attachmentId === String(ids[label]));
 }
 
 /** Headers as Zendesk sends them; signature = base64(HMAC-SHA256(secret, timestamp + body)) (CONTRACT.md §1.3). */
@@ -254,7 +254,7 @@ beforeAll(async () => {
   });
 
   const { openLocal } = await import('../../local/runtime/local.js');
-  ({ documentOf } = await import('../../local/cli/run.js'));
+  ({ documentOf } = await import('../../cli/run.js'));
   runtime = await openLocal({
     env,
     retryIntervalMs: 0,
@@ -322,7 +322,7 @@ beforeAll(async () => {
 
   // 8. A signed webhook through `attachment-vault serve`, plus a forged one.
   seedTicket(TICKET.webhook, WEBHOOK_FILES);
-  const { startWebhookServer } = await import('../../local/cli/serve.js');
+  const { startWebhookServer } = await import('../../cli/serve.js');
   const started = await startWebhookServer(runtime, { port: 0, host: '127.0.0.1' });
   webhookServer = started.server;
   const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

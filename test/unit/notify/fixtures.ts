@@ -25,7 +25,7 @@ export const PARTIAL: Summary = {
   tagged: true,
   attachments: [
     { attachmentId: 501, commentId: 9001, outcome: 'archived', s3Key: 'tickets/12345/501', redacted: true, size: 482133, contentType: 'application/pdf' },
-    { attachmentId: 504, commentId: 9002, outcome: 'archived', s3Key: 'tickets/12345/504', redacted: false, size: 1_073_741_824, contentType: 'video/mp4', reason: 'RedactionNotConfirmed' },
+    { attachmentId: 504, commentId: 9002, outcome: 'archived', s3Key: 'tickets/12345/504', redacted: false, size: 1_073_741_824, contentType: 'video/mp4', reason: 'redaction_not_confirmed' },
     { attachmentId: 505, commentId: 9003, outcome: 'skipped', redacted: false, size: 2048, reason: 'malware_flagged' },
     { attachmentId: 506, commentId: 9003, outcome: 'failed', redacted: false, size: 77, contentType: 'text/plain', reason: 'DownloadIncomplete' },
   ],

@@ -1,9 +1,9 @@
 import type { KyInstance, Options } from 'ky';
-import { ZendeskAuthFailed, ZendeskRequestFailed } from '../errors.js';
-import { createAuthenticator, withAuthorization, type Authenticator } from './auth.js';
-import { DEFAULT_USER_AGENT, type ZendeskClientOptions } from './client.js';
-import { isOnOrigin, zendeskOrigin } from './hosts.js';
-import { createHttp, DEFAULT_RETRY, errorBody, toVaultError, type Route } from './http.js';
+import { ZendeskAuthFailed, ZendeskRequestFailed } from '../lambdas/shared/errors.js';
+import { createAuthenticator, withAuthorization, type Authenticator } from '../lambdas/shared/zendesk/auth.js';
+import { DEFAULT_USER_AGENT, type ZendeskClientOptions } from '../lambdas/shared/zendesk/client.js';
+import { isOnOrigin, zendeskOrigin } from '../lambdas/shared/zendesk/hosts.js';
+import { createHttp, DEFAULT_RETRY, errorBody, toVaultError, type Route } from '../lambdas/shared/zendesk/http.js';
 
 /**
  * The admin side of the Zendesk API: the webhook and the trigger that start the workflow (CONTRACT.md §1.1).

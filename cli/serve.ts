@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createIngress, type Ingress } from '../../lambdas/webhook/ingress.js';
-import { MAX_BODY_BYTES } from '../../lambdas/webhook/ingress.js';
-import type { LocalRuntime } from '../runtime/local.js';
-import { logger } from '../../lambdas/shared/logger.js';
+import { createIngress, type Ingress } from '../lambdas/webhook/ingress.js';
+import { MAX_BODY_BYTES } from '../lambdas/webhook/ingress.js';
+import type { LocalRuntime } from '../local/runtime/local.js';
+import { logger } from '../lambdas/shared/logger.js';
 
 const ROUTE = '/webhooks/zendesk';
 

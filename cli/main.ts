@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
+import { ticketIdOf } from '../lambdas/shared/ids.js';
 import { printJson, printLine, reserveStdout, UsageError } from './output.js';
 
 const USAGE = `Usage:
+  attachment-vault demo                         the whole workflow on embedded defaults (what npm start runs)
   attachment-vault run --ticket <id>            run one execution in the local engine; prints one JSON document
   attachment-vault serve [--port 8787] [--host 127.0.0.1]
                                                 receive Zendesk webhooks on POST /webhooks/zendesk
@@ -28,8 +30,9 @@ Exit codes: 0 succeeded, 1 failed, 2 usage or configuration error.`;
 const CONFIG_ERRORS = new Set(['UsageError', 'ConfigurationError', 'LocalConfigurationError']);
 
 function ticketOf(value: string | undefined): string {
-  if (!value || !/^[0-9]{1,20}$/.test(value)) throw new UsageError('--ticket <id> is required: the Zendesk ticket ID, digits only');
-  return value;
+  const ticketId = ticketIdOf(value);
+  if (!ticketId) throw new UsageError('--ticket <id> is required: the Zendesk ticket ID (digits, no leading zero)');
+  return ticketId;
 }
 
 function stderr(line: string): void {
@@ -38,7 +41,7 @@ function stderr(line: string): void {
 
 /** One local execution (run or rerun) with a live copy-progress line when stderr is a terminal. */
 async function runLocally(ticketId: string, source: 'cli' | 'rerun'): Promise<number> {
-  const { openLocal } = await import('../runtime/local.js');
+  const { openLocal } = await import('../local/runtime/local.js');
   const { runTicket } = await import('./run.js');
   const { copyProgress } = await import('./progress.js');
   const onEvent = copyProgress(process.stderr);
@@ -55,7 +58,7 @@ async function runLocally(ticketId: string, source: 'cli' | 'rerun'): Promise<nu
 async function zendesk(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'setup') throw new UsageError(sub ? `Unknown command "zendesk ${sub}"` : 'zendesk needs a command: setup');
-  const { tagConfig, zendeskSettings } = await import('../../lambdas/shared/config.js');
+  const { tagConfig, zendeskSettings } = await import('../lambdas/shared/config.js');
   const defaults = tagConfig(process.env);
   const { values } = parseArgs({
     args: rest,
@@ -80,8 +83,8 @@ async function zendesk(args: string[]): Promise<number> {
     processingTag: values['processing-tag'] ?? defaults.processing,
   };
   validateSetupOptions(options);
-  const { createZendeskAdmin } = await import('../../lambdas/shared/zendesk/admin.js');
-  const { credentialsFromEnv } = await import('../../lambdas/shared/zendesk/credentials.js');
+  const { createZendeskAdmin } = await import('./zendesk-admin.js');
+  const { credentialsFromEnv } = await import('../lambdas/shared/zendesk/credentials.js');
   const admin = createZendeskAdmin({ baseUrl: zendeskSettings(process.env).baseUrl, credentials: credentialsFromEnv(process.env) });
   let secretsManager;
   if (options.secretId !== undefined && !options.dryRun) {
@@ -173,6 +176,8 @@ async function rerun(args: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   reserveStdout();
+  // The in-process handlers log at WARN locally unless asked otherwise (set before any handler is loaded).
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stderr.write(`${USAGE}\n`);
@@ -180,6 +185,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     switch (command) {
+      case 'demo': {
+        parseArgs({ args: rest, options: {}, strict: true });
+        const { runDemo } = await import('./demo.js');
+        return await runDemo();
+      }
       case 'run': {
         const { values } = parseArgs({ args: rest, options: { ticket: { type: 'string' } }, strict: true });
         return await runLocally(ticketOf(values.ticket), 'cli');
@@ -188,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { port: { type: 'string', default: '8787' }, host: { type: 'string', default: '127.0.0.1' } }, strict: true });
         const port = Number(values.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
-        const { openLocal } = await import('../runtime/local.js');
+        const { openLocal } = await import('../local/runtime/local.js');
         const { startWebhookServer } = await import('./serve.js');
         const runtime = await openLocal();
         const { server, url } = await startWebhookServer(runtime, { port, host: values.host ?? '127.0.0.1' });
@@ -230,7 +240,7 @@ export async function main(argv: string[]): Promise<number> {
  */
 async function redriveLocally(nameOrArn: string): Promise<number> {
   const name = nameOrArn.split(':').pop() ?? nameOrArn;
-  const { openLocal } = await import('../runtime/local.js');
+  const { openLocal } = await import('../local/runtime/local.js');
   const { documentOf } = await import('./run.js');
   const runtime = await openLocal({ seedDemo: !process.env.ZENDESK_URL });
   try {

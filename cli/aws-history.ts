@@ -1,5 +1,5 @@
 import type { HistoryEvent as SfnEvent } from '@aws-sdk/client-sfn';
-import type { HistoryEvent } from '../runtime/history.js';
+import type { HistoryEvent } from '../local/runtime/history.js';
 
 /**
  * Maps a Step Functions execution history (GetExecutionHistory, includeExecutionData) onto the local engine's

@@ -10,15 +10,15 @@ import {
   type ExecutionStatus as SfnStatus,
   type HistoryEvent as SfnEvent,
 } from '@aws-sdk/client-sfn';
-import { causeMessage, ConfigurationError } from '../../lambdas/shared/errors.js';
-import type { ExecutionInput, SummaryAttachment } from '../../lambdas/shared/types.js';
-import { ExecutionHistory, type ExecutionRecord } from '../runtime/history.js';
-import { describePath } from '../runtime/path.js';
-import { summaryOf } from '../runtime/summary.js';
+import { causeMessage, ConfigurationError } from '../lambdas/shared/errors.js';
+import type { ExecutionInput } from '../lambdas/shared/types.js';
+import { ExecutionHistory, type ExecutionRecord } from '../local/runtime/history.js';
+import { describePath } from '../local/runtime/path.js';
+import { summaryOf } from '../local/runtime/summary.js';
 import { historyEventsFromAws } from './aws-history.js';
 import { formatBytes, formatDuration, formatTime, table } from './format.js';
 import { UsageError } from './output.js';
-import { runExecutionName } from './run.js';
+import { fileReport, runExecutionName, type FileReport } from './run.js';
 
 /**
  * `attachment-vault executions list|show|redrive` and `rerun`: the deployed state machine through the Step Functions
@@ -233,8 +233,8 @@ export interface ExecutionDetails {
   cause?: string;
   /** The path through the states (describePath). */
   path: string[];
-  /** Per-file outcomes: FinishTicket's summary, or what the Map's iterations got done. */
-  attachments: SummaryAttachment[];
+  /** Per-file outcomes: FinishTicket's summary, or what the Map's iterations got done (IDs as strings). */
+  attachments: Array<FileReport & { size?: number }>;
 }
 
 function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<ExecutionDetails> = {}): ExecutionDetails {
@@ -251,7 +251,7 @@ function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<Ex
     ...(record.error ? { error: record.error } : {}),
     ...(record.cause ? { cause: record.cause } : {}),
     path: describePath(record),
-    attachments: summaryOf(record).attachments,
+    attachments: summaryOf(record).attachments.map((a) => ({ ...fileReport(a), ...(a.size !== undefined ? { size: a.size } : {}) })),
   };
 }
 
@@ -337,8 +337,8 @@ export function formatExecutionDetails(d: ExecutionDetails): string {
   if (d.attachments.length === 0) out.push('  none listed');
   else {
     const rows = d.attachments.map((a) => [
-      String(a.attachmentId),
-      String(a.commentId),
+      a.attachmentId,
+      a.commentId,
       a.size !== undefined ? formatBytes(a.size) : '',
       a.outcome,
       a.redacted ? 'yes' : 'no',

@@ -1,5 +1,5 @@
-import type { HistoryEvent } from '../runtime/history.js';
-import type { ListResult } from '../../lambdas/shared/types.js';
+import type { HistoryEvent } from '../local/runtime/history.js';
+import type { ListResult } from '../lambdas/shared/types.js';
 import { formatBytes } from './format.js';
 
 /** Where the progress line goes: stderr in the CLI, a fake stream in tests. */

@@ -7,7 +7,7 @@ import type {
   ZendeskAdminApi,
   ZendeskTrigger,
   ZendeskWebhook,
-} from '../../lambdas/shared/zendesk/admin.js';
+} from './zendesk-admin.js';
 import { UsageError } from './output.js';
 
 /**

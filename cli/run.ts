@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { LocalRuntime } from '../local/runtime/local.js';
+import type { ExecutionRecord } from '../local/runtime/history.js';
+import type { SummaryAttachment } from '../lambdas/shared/types.js';
+import { summaryOf } from '../local/runtime/summary.js';
+
+/**
+ * One file as every command prints it. IDs are strings in all output: Zendesk IDs are 64-bit, beyond what a JSON
+ * number keeps exactly in many readers.
+ */
+export interface FileReport {
+  attachmentId: string;
+  commentId: string;
+  outcome: SummaryAttachment['outcome'];
+  s3Key?: string;
+  redacted: boolean;
+  reason?: string;
+}
+
+export interface RunDocument {
+  executionName: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+  cause?: string;
+  summary: { ticketId: string; attachments: FileReport[] };
+}
+
+/** A summary line of state data (numeric IDs) as printed (string IDs). */
+export function fileReport(a: Pick<SummaryAttachment, 'attachmentId' | 'commentId' | 'outcome' | 's3Key' | 'redacted' | 'reason'>): FileReport {
+  return {
+    attachmentId: String(a.attachmentId),
+    commentId: String(a.commentId),
+    outcome: a.outcome,
+    ...(a.s3Key ? { s3Key: a.s3Key } : {}),
+    redacted: a.redacted,
+    ...(a.reason ? { reason: a.reason } : {}),
+  };
+}
+
+/** `run-<ticket>-<UTC yyyymmddThhmmss>-<4 hex>`: unique, and only characters Step Functions allows. */
+export function runExecutionName(ticketId: string, prefix = 'run', now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  return `${prefix}-${ticketId}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function documentOf(record: ExecutionRecord): RunDocument {
+  const summary = summaryOf(record);
+  return {
+    executionName: record.executionName,
+    status: record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+    ...(record.status !== 'SUCCEEDED' ? { error: record.error ?? 'Error', cause: record.cause ?? '' } : {}),
+    summary: { ticketId: summary.ticketId, attachments: summary.attachments.map(fileReport) },
+  };
+}
+
+export async function runTicket(runtime: LocalRuntime, ticketId: string, source: 'cli' | 'rerun' = 'cli'): Promise<RunDocument> {
+  const name = runExecutionName(ticketId, source === 'rerun' ? 'rerun' : 'run');
+  const record = await runtime.engine.run({ ticketId, source }, name);
+  return documentOf(record);
+}
