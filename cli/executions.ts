@@ -44,7 +44,7 @@ const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):stateMachine:([^:
 const EXECUTION_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):execution:([^:\s]+):([^:\s]+)$/;
 const EXECUTION_NAME = /^[^\s:/]{1,80}$/;
 /** zd-<ticket>-… (webhook), run-<ticket>-… (CLI), rerun-<ticket>-… (operator). */
-const TICKET_IN_NAME = /^(?:zd|run|rerun)-(\d{1,20})-/;
+const TICKET_IN_NAME = /^(?:zd|run|rerun)-([1-9]\d{0,19})-/;
 
 export function historyDirOf(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.ATTACHMENT_VAULT_DATA_DIR ?? '.local', 'executions');

@@ -2,11 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
 import { findVerifiedCopy, listAttachmentKeys, measureDownload, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
-import type { Env } from '../shared/config.js';
+import { downloadIdleTimeoutMs } from '../shared/config.js';
 import {
   AttachmentGone,
   AttachmentTooLarge,
-  ConfigurationError,
   DownloadIncomplete,
   InvalidInput,
   MalwareBlocked,
@@ -25,23 +24,6 @@ export interface CopyDeps {
   logger: CopyLogger;
   /** Longest wait for the next chunk of a download body; default downloadIdleTimeoutMs(process.env). */
   downloadIdleTimeoutMs?: number;
-}
-
-export const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_SECONDS = 60;
-
-/**
- * DOWNLOAD_IDLE_TIMEOUT_SECONDS (1-900, default 60): how long a download body may deliver nothing before the copy
- * gives up with DownloadIncomplete. The Task's TimeoutSeconds stays the outer bound of the whole attempt; this one
- * notices a stalled transfer in seconds, aborts the request and leaves the retry budget to the ASL.
- */
-export function downloadIdleTimeoutMs(env: Env = process.env): number {
-  const raw = env.DOWNLOAD_IDLE_TIMEOUT_SECONDS?.trim();
-  if (!raw) return DEFAULT_DOWNLOAD_IDLE_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 900) {
-    throw new ConfigurationError('DOWNLOAD_IDLE_TIMEOUT_SECONDS must be an integer between 1 and 900');
-  }
-  return seconds * 1000;
 }
 
 /**
@@ -234,6 +216,24 @@ function naming(error: unknown, attachmentId: number): unknown {
     error.message = `attachment ${attachmentId}: ${error.message}`;
   }
   return error;
+}
+
+/** A copy as the idempotency record keeps it: with the execution that made it (never in state data). */
+export type StoredCopy = CopyResult & { copiedBy?: string };
+
+/** What the idempotency record stores for a finished copy. */
+export function recordedCopy(result: CopyResult, input: CopyInput): StoredCopy {
+  return input.executionName ? { ...result, copiedBy: input.executionName } : result;
+}
+
+/**
+ * A stored copy as this execution reports it. A record written by another execution (a re-run within the record's
+ * hour, or a concurrent run of the same ticket) means this execution found the file already archived by someone else.
+ */
+export function asSeenBy(stored: StoredCopy, input: CopyInput): CopyResult {
+  const { copiedBy, ...result } = stored;
+  const byAnother = copiedBy !== undefined && input.executionName !== undefined && copiedBy !== input.executionName;
+  return result.outcome === 'archived' && byAnother ? { ...result, outcome: 'already_archived' } : result;
 }
 
 /**

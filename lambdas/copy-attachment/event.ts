@@ -1,5 +1,6 @@
 import { InvalidInput } from '../shared/errors.js';
-import { isRecord, parseTicketId } from '../shared/step.js';
+import { parseTicketId } from '../shared/ids.js';
+import { isRecord } from '../shared/step.js';
 import type { CopyInput } from '../shared/types.js';
 
 function integer(value: unknown, name: string, min: number): number {

@@ -9,7 +9,7 @@ import { createS3Client } from '../shared/s3.js';
 import { step } from '../shared/step.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
-import { copyAttachment } from './copy.js';
+import { asSeenBy, copyAttachment, recordedCopy, type StoredCopy } from './copy.js';
 import { parseCopyEvent } from './event.js';
 
 /**
@@ -28,9 +28,6 @@ export { parseCopyEvent } from './event.js';
 export const IDEMPOTENCY_KEY_PREFIX = 'copy-attachment';
 export const IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 3600;
 
-/** The stored result remembers which execution made the copy (kept in the idempotency record, not in state data). */
-type StoredCopy = CopyResult & { copiedBy?: string };
-
 interface CopyRunner {
   config: IdempotencyConfig;
   copyOnce: (input: CopyInput) => Promise<StoredCopy>;
@@ -47,7 +44,7 @@ function createRunner(env: Env): CopyRunner {
   const copyOnce = makeIdempotent(
     async (input: CopyInput): Promise<StoredCopy> => {
       const result = await copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger });
-      return input.executionName ? { ...result, copiedBy: input.executionName } : result;
+      return recordedCopy(result, input);
     },
     { persistenceStore: idempotencyPersistence(IDEMPOTENCY_KEY_PREFIX, { env }), config },
   );
@@ -67,11 +64,5 @@ export const handler = step<unknown, CopyResult>('copy-attachment', async (event
   runner ??= createRunner(process.env);
   // Lets Powertools expire an in-progress record with this invocation's remaining time.
   if (context) runner.config.registerLambdaContext(context as Context);
-  const { copiedBy, ...result } = await runner.copyOnce(input);
-  // A record written by another execution (a re-run within the hour, or a concurrent run of the same ticket):
-  // this execution found the file already archived by someone else.
-  if (result.outcome === 'archived' && copiedBy !== undefined && input.executionName !== undefined && copiedBy !== input.executionName) {
-    return { ...result, outcome: 'already_archived' };
-  }
-  return result;
+  return asSeenBy(await runner.copyOnce(input), input);
 });

@@ -1,6 +1,7 @@
 import { tagConfig } from '../shared/config.js';
 import { InvalidInput } from '../shared/errors.js';
-import { isRecord, parseTicketId, step } from '../shared/step.js';
+import { parseTicketId } from '../shared/ids.js';
+import { isRecord, step } from '../shared/step.js';
 import type { CopyResult, MarkResult, RedactResult } from '../shared/types.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { finishTicket } from './finish.js';

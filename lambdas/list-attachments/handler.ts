@@ -1,6 +1,7 @@
 import { mapMaxConcurrency } from '../shared/config.js';
 import { InvalidInput } from '../shared/errors.js';
-import { isRecord, parseTicketId, step } from '../shared/step.js';
+import { parseTicketId } from '../shared/ids.js';
+import { isRecord, step } from '../shared/step.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { listAttachments } from './list.js';
 

@@ -1,5 +1,6 @@
 import { tagConfig } from '../shared/config.js';
-import { isRecord, parseTicketId, step } from '../shared/step.js';
+import { parseTicketId } from '../shared/ids.js';
+import { isRecord, step } from '../shared/step.js';
 import { InvalidInput } from '../shared/errors.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { markTicket } from './mark.js';

@@ -1,5 +1,5 @@
 import ky, { HTTPError } from 'ky';
-import type { Env } from '../shared/config.js';
+import { notifySettings, type Env } from '../shared/config.js';
 import type { NotifyResult, Summary } from '../shared/types.js';
 import { slackMessage, zapierPayload, type Interruption, type MessageLinks } from './format.js';
 
@@ -174,17 +174,8 @@ export function messageFor(input: NotifyInput, format: NotifyFormat, env: Env = 
   return format === 'slack' ? slackMessage(input.summary, links) : zapierPayload(input.summary, links);
 }
 
-function integerSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = Number(env[name]?.trim() || fallback);
-  return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
-}
-
 export function deliveryOptionsFrom(env: Env = process.env): DeliveryOptions {
-  return {
-    retryLimit: integerSetting(env, 'NOTIFY_RETRY_LIMIT', 3, 0, 10),
-    timeoutMs: integerSetting(env, 'NOTIFY_TIMEOUT_MS', 10_000, 100, 60_000),
-    totalTimeoutMs: integerSetting(env, 'NOTIFY_TOTAL_TIMEOUT_MS', 45_000, 100, 900_000),
-  };
+  return notifySettings(env);
 }
 
 export interface NotifyDeps {
@@ -200,11 +191,14 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Noti
   const env = deps.env ?? process.env;
   const format = notificationFormat(deps.url, env);
   let message: unknown;
+  let options: DeliveryOptions;
   try {
     message = messageFor(input, format, env);
+    options = { ...deliveryOptionsFrom(env), ...deps.delivery };
   } catch (error) {
+    // A message that cannot be built, or an invalid NOTIFY_* setting: reported, never a failed run.
     return { delivered: false, attempts: 0, format, error: error instanceof Error ? error.name : 'FormatError' };
   }
-  const result = await deliver(deps.url, message, { ...deliveryOptionsFrom(env), ...deps.delivery });
+  const result = await deliver(deps.url, message, options);
   return { format, ...result };
 }

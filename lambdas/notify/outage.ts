@@ -1,4 +1,5 @@
 import { causeMessage } from '../shared/errors.js';
+import { ticketIdOf } from '../shared/ids.js';
 import type { Summary } from '../shared/types.js';
 import type { NotifyInput } from './notify.js';
 
@@ -43,8 +44,7 @@ export function interruptedRunInput(event: ExecutionStatusEvent): NotifyInput | 
   if (detail.error && ALREADY_NOTIFIED_ERRORS.has(detail.error)) return undefined;
   let ticketId: string | undefined;
   try {
-    const input = JSON.parse(detail.input ?? '{}') as { ticketId?: unknown };
-    if (typeof input.ticketId === 'string' && /^[0-9]{1,20}$/.test(input.ticketId)) ticketId = input.ticketId;
+    ticketId = ticketIdOf((JSON.parse(detail.input ?? '{}') as { ticketId?: unknown }).ticketId);
   } catch {
     // no usable input
   }

@@ -163,6 +163,7 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
       done: false,
       retryAfterSeconds: Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds),
       passes,
+      maxPasses: deps.maxPasses,
       records: [...records.values()],
     };
   }
@@ -186,5 +187,5 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
     }
   }
 
-  return { ticketId: input.ticketId, done: true, retryAfterSeconds: 0, passes, records: [...records.values()] };
+  return { ticketId: input.ticketId, done: true, retryAfterSeconds: 0, passes, maxPasses: deps.maxPasses, records: [...records.values()] };
 }

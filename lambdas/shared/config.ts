@@ -1,8 +1,9 @@
 import { ConfigurationError } from './errors.js';
 
 /**
- * Settings read from the environment. Secrets are NOT here: see secrets.ts (Secrets Manager in AWS,
- * environment variables locally). Each reader validates and throws ConfigurationError with the variable's name.
+ * Every setting read from the environment, parsed and validated here and nowhere else. Secrets are NOT here: see
+ * secrets.ts (Secrets Manager in AWS, environment variables locally). Each reader validates and throws
+ * ConfigurationError naming the variable; the README's Configuration table lists them all.
  */
 export type Env = Record<string, string | undefined>;
 
@@ -102,4 +103,59 @@ export function mapMaxConcurrency(env: Env = process.env): number {
 
 export function idempotencyTable(env: Env = process.env): string {
   return required(env, 'IDEMPOTENCY_TABLE');
+}
+
+export interface RedactionSettings {
+  /**
+   * REDACTION_MAX_PASSES (1-1000, default 12): how many RedactVerified passes one execution may make; each pass after
+   * the first follows a Wait for Zendesk's per-ticket budget. RedactVerified reports it as `maxPasses`, which the ASL's
+   * TicketUpdatesLeft Choice reads: this is the only place the number lives.
+   */
+  maxPasses: number;
+  /** REDACTION_MAX_WAIT_SECONDS (1-3600, default 900): the longest single Wait, whatever Retry-After says. */
+  maxWaitSeconds: number;
+  /**
+   * REDACTION_IDEMPOTENCY_SECONDS (60-31536000, default 900; the stack sets 15 days): how long a comment's redaction
+   * request is remembered against a repeat.
+   */
+  idempotencySeconds: number;
+}
+
+export function redactionSettings(env: Env = process.env): RedactionSettings {
+  return {
+    maxPasses: integer(env, 'REDACTION_MAX_PASSES', 12, 1, 1000),
+    maxWaitSeconds: integer(env, 'REDACTION_MAX_WAIT_SECONDS', 900, 1, 3600),
+    idempotencySeconds: integer(env, 'REDACTION_IDEMPOTENCY_SECONDS', 900, 60, 31_536_000),
+  };
+}
+
+/**
+ * DOWNLOAD_IDLE_TIMEOUT_SECONDS (1-900, default 60), in ms: how long a download body may deliver nothing before the
+ * copy gives up with DownloadIncomplete. The Task's TimeoutSeconds stays the outer bound of the whole attempt; this one
+ * notices a stalled transfer in seconds, aborts the request and leaves the retry budget to the ASL.
+ */
+export function downloadIdleTimeoutMs(env: Env = process.env): number {
+  return integer(env, 'DOWNLOAD_IDLE_TIMEOUT_SECONDS', 60, 1, 900) * 1000;
+}
+
+/** WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS (1-86400, default 900): accepted signature timestamp skew, both directions. */
+export function webhookToleranceSeconds(env: Env = process.env): number {
+  return integer(env, 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', 900, 1, 86_400);
+}
+
+export interface NotifySettings {
+  /** NOTIFY_RETRY_LIMIT (0-10, default 3): retries after the first attempt. */
+  retryLimit: number;
+  /** NOTIFY_TIMEOUT_MS (100-60000, default 10000): per-attempt timeout. */
+  timeoutMs: number;
+  /** NOTIFY_TOTAL_TIMEOUT_MS (100-900000, default 45000): all attempts and waits, inside the Lambda's 60 s. */
+  totalTimeoutMs: number;
+}
+
+export function notifySettings(env: Env = process.env): NotifySettings {
+  return {
+    retryLimit: integer(env, 'NOTIFY_RETRY_LIMIT', 3, 0, 10),
+    timeoutMs: integer(env, 'NOTIFY_TIMEOUT_MS', 10_000, 100, 60_000),
+    totalTimeoutMs: integer(env, 'NOTIFY_TOTAL_TIMEOUT_MS', 45_000, 100, 900_000),
+  };
 }

@@ -1,15 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { InvalidInput, VaultError } from './errors.js';
+import { VaultError } from './errors.js';
 import { logger } from './logger.js';
 
 export type StepContext = Pick<Context, 'functionName' | 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
-
-/** A ticket ID as Zendesk has them: digits only. */
-export function parseTicketId(value: unknown): string {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !/^[0-9]{1,20}$/.test(text)) throw new InvalidInput('ticketId must be a string of 1-20 digits');
-  return text;
-}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

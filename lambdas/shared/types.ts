@@ -89,6 +89,8 @@ export interface RedactResult {
   done: boolean;
   retryAfterSeconds: number;
   passes: number;
+  /** REDACTION_MAX_PASSES: the most passes this execution may make (the ASL's TicketUpdatesLeft reads it). */
+  maxPasses: number;
   records: RedactionRecord[];
 }
 

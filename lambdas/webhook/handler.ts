@@ -1,9 +1,8 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Env } from '../shared/config.js';
+import { webhookToleranceSeconds, type Env } from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { webhookSigningSecret } from '../shared/secrets.js';
-import { DEFAULT_TOLERANCE_SECONDS } from '../shared/signature.js';
 import { createIngress, type Ingress, type IngressLog, type IngressRequest, type IngressResponse } from './ingress.js';
 
 /**
@@ -50,16 +49,6 @@ export function normalizeEvent(event: ApiGatewayEvent): IngressRequest {
   };
 }
 
-function toleranceSeconds(env: Env): number {
-  const raw = env.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS?.trim();
-  if (!raw) return DEFAULT_TOLERANCE_SECONDS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 86_400) {
-    throw new ConfigurationError('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS must be an integer between 1 and 86400');
-  }
-  return value;
-}
-
 const powertoolsLog: IngressLog = {
   info: (message, extra) => logger.info(message, extra ?? {}),
   warn: (message, extra) => logger.warn(message, extra ?? {}),
@@ -74,7 +63,7 @@ export function createLambdaIngress(env: Env = process.env, sfn: SFNClient = new
     secret: () => webhookSigningSecret(env),
     startExecution: (name, input) =>
       sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
-    toleranceSeconds: toleranceSeconds(env),
+    toleranceSeconds: webhookToleranceSeconds(env),
     log: powertoolsLog,
   });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ticketIdOf } from '../shared/ids.js';
 import type { ExecutionInput } from '../shared/types.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyZendeskSignature } from '../shared/signature.js';
 
@@ -56,7 +57,6 @@ const HEADER = {
   webhookId: 'x-zendesk-webhook-id',
 } as const;
 
-const TICKET_ID = /^[1-9][0-9]{0,19}$/;
 const THROTTLE_NAMES = new Set(['ThrottlingException', 'TooManyRequests', 'TooManyRequestsException']);
 const silent: IngressLog = { info() {}, warn() {}, error() {} };
 
@@ -77,16 +77,6 @@ function isJsonContentType(value: string | undefined): boolean {
   if (!value) return false;
   const mediaType = value.split(';', 1)[0]!.trim().toLowerCase();
   return mediaType === 'application/json';
-}
-
-/**
- * The ticket ID as canonical digits, or undefined. Accepts a JSON string or a non-negative safe integer; rejects
- * signs, spaces, decimals, exponents and leading zeros, so one ticket always maps to one execution name.
- */
-export function parseTicketId(value: unknown): string | undefined {
-  if (typeof value === 'string') return TICKET_ID.test(value) ? value : undefined;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
-  return undefined;
 }
 
 /** Keeps only characters safe in an execution name and in CloudWatch (AWS-NOTES §1). */
@@ -180,7 +170,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       return reply(400, { message: 'body must be a JSON object' });
     }
-    const ticketId = parseTicketId((payload as Record<string, unknown>).ticket_id);
+    const ticketId = ticketIdOf((payload as Record<string, unknown>).ticket_id);
     if (!ticketId) {
       return reply(400, { message: 'ticket_id must be a ticket number (1-20 digits)' });
     }

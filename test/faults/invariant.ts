@@ -10,6 +10,7 @@
 import { expect } from '@jest/globals';
 import type { RunDocument } from '../../cli/run.js';
 import type { ExecutionRecord } from '../../local/runtime/history.js';
+import { raisableByTask } from '../support/step-errors.js';
 import { BUCKET, keysUnder, objectBytes, objectMetadata, resultOf, sha256, type FaultRig, type SeededTicket } from './harness.js';
 
 export interface FileVerdict {
@@ -117,6 +118,21 @@ export async function expectInvariant(
 ): Promise<FileVerdict[]> {
   const files = await verdicts(rig, ticket, doc?.summary);
   expect({ bucket: BUCKET, ticket: ticket.ticketId, violations: violationsOf(files) }).toEqual({ bucket: BUCKET, ticket: ticket.ticketId, violations: [] });
-  if (record) expectNotificationMatches(rig, record);
+  if (record) {
+    expectNotificationMatches(rig, record);
+    expect({ execution: record.executionName, undeclared: undeclaredFailures(record) }).toEqual({ execution: record.executionName, undeclared: [] });
+  }
   return files;
+}
+
+const raisable = raisableByTask();
+
+/**
+ * Errors a Task failed with in this execution that its step does not declare in lambdas/<step>/errors.ts: the
+ * declarations the ASL's retriers are checked against (test/unit/statemachine/vocabulary.test.ts) must be true.
+ */
+export function undeclaredFailures(record: ExecutionRecord): string[] {
+  return record.events
+    .filter((e) => e.type === 'StateFailed' && e.state && raisable.has(e.state) && e.error && !raisable.get(e.state)!.has(e.error))
+    .map((e) => `${e.state}: ${e.error}`);
 }

@@ -17,7 +17,7 @@ interface State {
   TimeoutSeconds?: number;
   Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; MaxAttempts?: number }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
-  Choices?: Array<{ Next: string; Variable?: string; NumericGreaterThanEquals?: number }>;
+  Choices?: Array<{ Next: string; Variable?: string; NumericGreaterThanEquals?: number; NumericGreaterThanEqualsPath?: string }>;
   SecondsPath?: string;
   Parameters?: Record<string, unknown>;
   ItemProcessor?: { StartAt: string; States: Record<string, State> };
@@ -102,7 +102,7 @@ describe('statemachine/attachment-vault.asl.json', () => {
     const finish = raw.States.FinishTicket!;
     expect(finish.Catch).toEqual([{ ErrorEquals: ['ZendeskRateLimited'], ResultPath: '$.finishDeferred', Next: 'TicketUpdatesLeft' }]);
     const left = raw.States.TicketUpdatesLeft!;
-    expect(left.Choices).toEqual([{ Variable: '$.redaction.passes', NumericGreaterThanEquals: 12, Next: 'TicketNotTagged' }]);
+    expect(left.Choices).toEqual([{ Variable: '$.redaction.passes', NumericGreaterThanEqualsPath: '$.redaction.maxPasses', Next: 'TicketNotTagged' }]);
     expect(left.Default).toBe('DeferFinishTicket');
     expect(raw.States.DeferFinishTicket).toMatchObject({ Type: 'Pass', Next: 'WaitForZendeskBudget', Parameters: { redaction: { done: false, retryAfterSeconds: 600 } } });
     expect(raw.States.WaitForZendeskBudget!.SecondsPath).toBe('$.redaction.retryAfterSeconds');

@@ -1,4 +1,5 @@
 import { InvalidInput } from '../errors.js';
+import { isTicketId } from '../ids.js';
 
 /**
  * Object keys: `tickets/{ticketId}/{attachmentId}{ext}`. Deterministic, so a repeat writes the same key; built from
@@ -29,7 +30,7 @@ export function saneExtension(ext: string | undefined): string | undefined {
 }
 
 function checkIds(ticketId: string, attachmentId: number): void {
-  if (!/^[0-9]{1,20}$/.test(ticketId)) throw new InvalidInput('ticketId must be a string of 1-20 digits');
+  if (!isTicketId(ticketId)) throw new InvalidInput('ticketId must be a ticket number (1-20 digits, no leading zero)');
   if (!Number.isSafeInteger(attachmentId) || attachmentId <= 0) {
     throw new InvalidInput('attachmentId must be a positive integer');
   }

@@ -8,6 +8,7 @@ import {
   UpdateConflict,
   ZendeskRequestFailed,
 } from '../errors.js';
+import { isTicketId } from '../ids.js';
 import { logger } from '../logger.js';
 import { createAuthenticator, withAuthorization, type Authenticator } from './auth.js';
 import { openDownload } from './download.js';
@@ -64,7 +65,7 @@ class StaleTicket extends Error {}
 class AlreadyRedacted extends Error {}
 
 function ticketPath(ticketId: string): string {
-  if (!/^[1-9]\d{0,19}$/.test(ticketId)) throw new InvalidInput('ticketId must be a positive integer');
+  if (!isTicketId(ticketId)) throw new InvalidInput('ticketId must be a ticket number (1-20 digits, no leading zero)');
   return `api/v2/tickets/${ticketId}`;
 }
 

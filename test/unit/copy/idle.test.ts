@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { downloadIdleTimeoutMs, withIdleTimeout } from '../../../lambdas/copy-attachment/copy.js';
+import { withIdleTimeout } from '../../../lambdas/copy-attachment/copy.js';
+import { downloadIdleTimeoutMs } from '../../../lambdas/shared/config.js';
 import { ConfigurationError, DownloadIncomplete } from '../../../lambdas/shared/errors.js';
 
 /** A body that sends `chunks`, then nothing (never closes) unless `end`. */

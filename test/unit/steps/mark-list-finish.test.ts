@@ -53,7 +53,7 @@ describe('ListAttachments', () => {
   });
 });
 
-const redaction = (records: RedactResult['records']): RedactResult => ({ ticketId: '5', done: true, retryAfterSeconds: 0, passes: 1, records });
+const redaction = (records: RedactResult['records']): RedactResult => ({ ticketId: '5', done: true, retryAfterSeconds: 0, passes: 1, maxPasses: 12, records });
 
 describe('FinishTicket', () => {
   const copies: CopyResult[] = [
