@@ -6,7 +6,7 @@ import { isOnOrigin, zendeskOrigin } from '../lambdas/shared/zendesk/hosts.js';
 import { createHttp, DEFAULT_RETRY, errorBody, toVaultError, type Route } from '../lambdas/shared/zendesk/http.js';
 
 /**
- * The admin side of the Zendesk API: the webhook and the trigger that start the workflow (CONTRACT.md §1.1).
+ * The admin side of the Zendesk API: the webhook and the trigger that start the workflow (docs/zendesk.md#webhooks-and-triggers).
  * Used by `attachment-vault zendesk setup`, never by a Lambda. Same ky plumbing, retry policy, authentication and
  * error vocabulary as client.ts; a 4xx error here keeps Zendesk's validation message (it names fields, not data).
  */
@@ -52,7 +52,7 @@ export interface ZendeskAdminApi {
   createWebhook(fields: WebhookFields): Promise<ZendeskWebhook>;
   /** PATCH (JSON merge patch): fields not named, such as authentication or custom headers, are kept. */
   updateWebhook(id: string, fields: Partial<WebhookFields>): Promise<void>;
-  /** GET /api/v2/webhooks/{id}/signing_secret (path and body unconfirmed, CONTRACT.md §1.3). Never log it. */
+  /** GET /api/v2/webhooks/{id}/signing_secret (path and body unconfirmed, docs/zendesk.md#signature). Never log it. */
   webhookSigningSecret(id: string): Promise<string>;
   /** Every ticket trigger whose title is exactly `title`, active or not. */
   findTriggers(title: string): Promise<ZendeskTrigger[]>;

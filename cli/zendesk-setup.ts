@@ -11,7 +11,7 @@ import type {
 import { UsageError } from './output.js';
 
 /**
- * `attachment-vault zendesk setup`: the webhook and the trigger that start the workflow (CONTRACT.md §1.1), created
+ * `attachment-vault zendesk setup`: the webhook and the trigger that start the workflow (docs/zendesk.md#webhooks-and-triggers), created
  * or brought back to the desired state, found by a stable name so a second run changes nothing. The webhook's
  * signing secret is stored in Secrets Manager (what the stack's WEBHOOK_SECRET_ARN points at), printed for local use,
  * or left unrevealed.
@@ -19,7 +19,7 @@ import { UsageError } from './output.js';
 
 export const WEBHOOK_NAME = 'attachment-vault';
 export const TRIGGER_TITLE = 'attachment-vault: archive attachments when tagged';
-/** Only the ticket ID: free-text placeholders can break the JSON body (CONTRACT.md §1.1). */
+/** Only the ticket ID: free-text placeholders can break the JSON body (docs/zendesk.md#webhooks-and-triggers). */
 export const WEBHOOK_BODY = '{"ticket_id":"{{ticket.id}}"}';
 /** Stands for the webhook's ID in a dry-run plan when the webhook does not exist yet. */
 export const NEW_WEBHOOK_ID = '<id of the new webhook>';

@@ -128,7 +128,7 @@ export class Workflow extends Construct {
     archive.grantVerifier(steps.RedactVerifiedFunctionArn.role);
     // Writes name the archive key explicitly, and the copy's verification then requires SSE-KMS.
     steps.CopyAttachmentFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
-    // Redaction idempotency records outlive the 14-day redrive window (AWS-NOTES §12), not the 900 s default.
+    // Redaction idempotency records outlive the 14-day redrive window (docs/design.md#idempotency), not the 900 s default.
     steps.RedactVerifiedFunctionArn.fn.addEnvironment('REDACTION_IDEMPOTENCY_SECONDS', String(REDACTION_IDEMPOTENCY_SECONDS));
 
     steps.NotifyFunctionArn.fn.addEnvironment('NOTIFY_SECRET_ARN', secrets.notifyUrl.secretArn);

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Zendesk webhook signatures (shared/zendesk/CONTRACT.md §1.3):
+ * Zendesk webhook signatures (docs/zendesk.md#signature):
  *   signature = base64( HMAC-SHA256( key = the secret string's UTF-8 bytes, message = TIMESTAMP + RAW_BODY ) )
  * TIMESTAMP is the exact `x-zendesk-webhook-signature-timestamp` header (ISO-8601, e.g. 2021-03-25T05:09:27Z),
  * RAW_BODY the body bytes as received, with no separator. The older body+timestamp order is rejected.

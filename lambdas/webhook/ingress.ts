@@ -6,7 +6,7 @@ import { DEFAULT_TOLERANCE_SECONDS, verifyZendeskSignature } from '../shared/sig
 /**
  * The webhook's logic, free of Lambda and AWS: a normalized HTTP request in, an HTTP response out.
  * The Lambda handler (handler.ts) and the local runtime (`attachment-vault serve`) both call createIngress(), so the
- * same checks run everywhere. Replies follow shared/zendesk/CONTRACT.md §1.4: Zendesk retries only 409, 429/503 with
+ * same checks run everywhere. Replies follow docs/zendesk.md#webhook-retries-and-duplicates: Zendesk retries only 409, 429/503 with
  * a short Retry-After, and timeouts, so 4xx means "do not retry" and 503 + Retry-After means "try again".
  */
 
@@ -79,7 +79,7 @@ function isJsonContentType(value: string | undefined): boolean {
   return mediaType === 'application/json';
 }
 
-/** Keeps only characters safe in an execution name and in CloudWatch (AWS-NOTES §1). */
+/** Keeps only characters safe in an execution name and in CloudWatch (docs/design.md#execution-names-and-duplicate-deliveries). */
 export function sanitizeNamePart(value: string, maxLength: number): string {
   return value.replace(/[^0-9A-Za-z_-]/g, '').slice(0, maxLength);
 }

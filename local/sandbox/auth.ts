@@ -103,7 +103,7 @@ export class SandboxAuth {
       ttl = requested;
     }
     const accessToken = randomBytes(32).toString('hex');
-    // The OpenAPI file: an array scope still yields a token, but every request with it is Forbidden.
+    // Zendesk's OpenAPI description: an array scope still yields a token, but every request with it is Forbidden.
     const scopes = typeof scope === 'string' ? new Set(scope.split(/\s+/).filter(Boolean)) : undefined;
     this.#tokens.set(accessToken, { scopes, expiresAt: this.clock.now() + ttl * 1000 });
     return json(201, {

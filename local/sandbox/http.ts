@@ -19,7 +19,7 @@ export class HttpError extends Error {
   }
 }
 
-/** Zendesk's error bodies (several are unconfirmed: see CONTRACT.md §9). */
+/** Zendesk's error bodies (several are unconfirmed: see docs/zendesk.md#unconfirmed-behaviour). */
 export const zendeskError = {
   notFound: (headers?: OutgoingHttpHeaders) =>
     json(404, { error: 'RecordNotFound', description: 'Not found' }, headers),

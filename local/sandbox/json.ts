@@ -2,9 +2,9 @@ import { isoSeconds } from './http.js';
 import type { AttachmentRecord, CommentRecord, MalwareScanResult, TicketRecord, ZendeskStore } from './store.js';
 import { AGENT_USER_ID } from './store.js';
 
-/** Response shapes, after recorded/*.json and the OpenAPI examples. `api` is the sandbox API origin. */
+/** Response shapes, after test/fixtures/zendesk/*.json (recorded Zendesk responses) and the examples of Zendesk's OpenAPI description. `api` is the sandbox API origin. */
 
-/** An attachment as the API shows it (recorded/comments-list-cursor.json). */
+/** An attachment as the API shows it (test/fixtures/zendesk/comments-list-cursor.json). */
 export interface ApiAttachment {
   url: string;
   id: number;
@@ -104,7 +104,7 @@ export function commentJson(
   };
 }
 
-/** The comment as comment_redactions answers it (recorded/comment-redactions.json: fewer fields). */
+/** The comment as comment_redactions answers it (test/fixtures/zendesk/comment-redactions.json: fewer fields). */
 export function redactedCommentJson(api: string, store: ZendeskStore, c: CommentRecord): Record<string, unknown> {
   return {
     id: c.id,

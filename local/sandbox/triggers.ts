@@ -4,10 +4,10 @@ import { AGENT_USER_ID, normaliseTags, TICKET_STATUSES, type TicketRecord, type 
 import type { WebhookRecord, WebhookRegistry } from './webhooks.js';
 
 /**
- * Ticket triggers (/api/v2/triggers): CRUD after the OpenAPI shapes, and a small engine that runs them after
+ * Ticket triggers (/api/v2/triggers): CRUD after the shapes of Zendesk's OpenAPI description, and a small engine that runs them after
  * every ticket update. Supported conditions: update_type, current_tags (includes / not_includes), status.
  * Supported actions: notification_webhook, current_tags (add), remove_tags, set_tags, status. Anything else
- * never matches / does nothing (third-party-confirmed names only, CONTRACT.md §1.1).
+ * never matches / does nothing (third-party-confirmed names only, docs/zendesk.md#webhooks-and-triggers).
  */
 
 export interface TriggerCondition {

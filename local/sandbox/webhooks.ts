@@ -6,7 +6,7 @@ import { AGENT_USER_ID, type SandboxClock } from './store.js';
 /**
  * Webhooks API (/api/v2/webhooks): CRUD, signing secret show/reset, and delivery of signed requests when a
  * trigger's `notification_webhook` action fires. Shapes after developer.zendesk.com's Webhooks API; the
- * signing-secret path and body are unconfirmed (CONTRACT.md §1.3).
+ * signing-secret path and body are unconfirmed (docs/zendesk.md#signature).
  */
 
 export interface WebhookAuthentication {
@@ -71,7 +71,7 @@ export function newSigningSecret(): string {
   return randomBytes(32).toString('base64url') + '=';
 }
 
-/** base64(HMAC-SHA256(secret, timestamp + body)): the signature Zendesk sends (CONTRACT.md §1.3). */
+/** base64(HMAC-SHA256(secret, timestamp + body)): the signature Zendesk sends (docs/zendesk.md#signature). */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
   return createHmac('sha256', secret).update(timestamp + body).digest('base64');
 }

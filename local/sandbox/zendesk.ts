@@ -38,7 +38,7 @@ import {
 } from './webhooks.js';
 
 /**
- * A local Zendesk for tests, benchmarks and the demo: the API as CONTRACT.md describes it, on one port, and a
+ * A local Zendesk for tests, benchmarks and the demo: the API as docs/zendesk.md describes it, on one port, and a
  * second server playing *.zdusercontent.com. Local-only: nothing in lambdas/ may import it.
  */
 
@@ -204,7 +204,7 @@ function routeTable(auth: SandboxAuth): Route[] {
     api('POST', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, setTags),
     api('DELETE', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, removeTags),
     api('PUT', /^\/api\/v2\/tickets\/(\d+)\/comments\/(\d+)\/attachments\/(\d+)\/redact$/, 'legacy_redaction', tickets, redactAttachmentLegacy),
-    // Whether `tickets:write` covers comment_redactions is unconfirmed (CONTRACT.md §5.5): only broad `write` does here.
+    // Whether `tickets:write` covers comment_redactions is unconfirmed (docs/zendesk.md#redaction): only broad `write` does here.
     api('PUT', /^\/api\/v2\/comment_redactions\/(\d+)$/, 'redaction', { resource: 'tickets', broadOnly: true }, redactComment),
     api('GET', /^\/api\/v2\/attachments\/(\d+)$/, 'attachment.get', tickets, getAttachment),
     api('PUT', /^\/api\/v2\/attachments\/(\d+)$/, 'attachment.update', tickets, updateAttachment),

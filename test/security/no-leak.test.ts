@@ -17,7 +17,7 @@
  * notification URL, a content/token/signed URL, an original file name (raw, JSON-escaped, percent-encoded, or its
  * random marker; S3 metadata may hold the percent-encoded name) or file bytes (32-byte random markers).
  * A failure lists each (channel, value) with a redacted excerpt. The same runs also prove the download boundary
- * (CONTRACT.md §3) end to end: credentials go to the Zendesk origin only; an off-origin content_url or a redirect
+ * (docs/zendesk.md#downloads-and-redirects) end to end: credentials go to the Zendesk origin only; an off-origin content_url or a redirect
  * off the allowed hosts is skipped without any request to that host; a file over MAX_ATTACHMENT_MB is never
  * fetched; a body longer or shorter than `size` is never verified, archived or redacted.
  */
@@ -188,7 +188,7 @@ function fileOutcome(scenario: string, label: string) {
   return doc(scenario).summary.attachments.find((a) => a.attachmentId === String(ids[label]));
 }
 
-/** Headers as Zendesk sends them; signature = base64(HMAC-SHA256(secret, timestamp + body)) (CONTRACT.md §1.3). */
+/** Headers as Zendesk sends them; signature = base64(HMAC-SHA256(secret, timestamp + body)) (docs/zendesk.md#signature). */
 function webhookHeaders(body: string, timestamp: string, signingSecret: string, invocationId: string): Record<string, string> {
   return {
     'content-type': 'application/json',

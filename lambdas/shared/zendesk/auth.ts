@@ -5,7 +5,7 @@ import { toVaultError } from './http.js';
 import type { ZendeskCredentials } from './types.js';
 
 /**
- * The Authorization header for same-origin Zendesk requests (CONTRACT.md §7).
+ * The Authorization header for same-origin Zendesk requests (docs/zendesk.md#authentication-and-api-token-retirement).
  * - API token: `Basic base64("{email}/token:{token}")`, constant.
  * - OAuth client credentials: `POST /oauth/tokens`, cached; renewed shortly before `expires_in` runs out (a token
  *   without `expires_in` is kept until a 401), and after a 401. Concurrent callers share one in-flight token request.

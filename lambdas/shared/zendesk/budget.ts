@@ -1,5 +1,5 @@
 /**
- * Zendesk's per-ticket update budget (CONTRACT.md §5.2, §6): every ticket-updating request (tag writes,
+ * Zendesk's per-ticket update budget (docs/zendesk.md#redaction, docs/zendesk.md#rate-limits-and-their-headers): every ticket-updating request (tag writes,
  * comment_redactions, legacy redaction) answers with
  * `zendesk-ratelimit-per-ticket-updates: total=30; remaining=28; resets=64`.
  */

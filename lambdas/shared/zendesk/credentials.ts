@@ -4,7 +4,7 @@ import type { ZendeskCredentials } from './types.js';
 
 /**
  * Zendesk credentials from their two sources. OAuth client credentials win when both kinds are present:
- * API tokens are being retired (CONTRACT.md §7). Errors name the missing fields, never their values.
+ * API tokens are being retired (docs/zendesk.md#authentication-and-api-token-retirement). Errors name the missing fields, never their values.
  */
 
 function value(source: Record<string, unknown>, name: string): string | undefined {

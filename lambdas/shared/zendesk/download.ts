@@ -6,7 +6,7 @@ import { isOnOrigin, type HostMatcher } from './hosts.js';
 import type { Download } from './types.js';
 
 /**
- * Opening a content_url (CONTRACT.md §3):
+ * Opening a content_url (docs/zendesk.md#downloads-and-redirects):
  * 1. the URL must be on the Zendesk origin, else HostNotAllowed before any request;
  * 2. GET it with credentials and redirect 'manual';
  * 3. on 301/302/303/307/308 the Location (resolved against the URL) must be an allowed content host, else
@@ -21,8 +21,8 @@ export const MAX_REDIRECTS = 3;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * The malware rule (the exact Zendesk answer is unconfirmed, CONTRACT.md §3 and §9.4): a 403 whose body mentions
- * "malware", case-insensitively. That covers the OpenAPI's `{"error":"MalwareDetected","description":"This
+ * The malware rule (the exact Zendesk answer is unconfirmed, docs/zendesk.md#downloads-and-redirects, docs/zendesk.md#unconfirmed-behaviour): a 403 whose body mentions
+ * "malware", case-insensitively. That covers the OpenAPI description's `{"error":"MalwareDetected","description":"This
  * attachment contains malware ..."}` on any hop, and a sandbox answering 403 with a plain-text or differently
  * shaped body that names malware. Any other 403 is not treated as malware.
  */

@@ -1,4 +1,4 @@
-/** Zendesk Support API shapes as this project uses them (see ../shared/zendesk/CONTRACT.md and the OpenAPI file). */
+/** Zendesk Support API shapes as this project uses them (see docs/zendesk.md). */
 
 import type { TicketBudget } from './budget.js';
 

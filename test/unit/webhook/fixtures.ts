@@ -7,7 +7,7 @@ export const NOW = new Date('2026-08-17T07:35:00Z');
 export const BODY =
   '{"ticket_id":"12345","tag":"archive_attachments","actor_id":"67890","updated_at":"2026-08-17T07:34:48Z"}';
 
-/** A request signed like Zendesk signs it (CONTRACT.md §1.2), with overridable headers. */
+/** A request signed like Zendesk signs it (docs/zendesk.md#webhooks-and-triggers), with overridable headers. */
 export function signedRequest(
   body: string | Buffer = BODY,
   headers: Record<string, string | undefined> = {},

@@ -4,7 +4,7 @@ import { signZendeskPayload, verifyZendeskSignature } from '../../../lambdas/sha
 const TEST_SECRET = 'dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==';
 const OLD_PAGE_SECRET = 'HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA=';
 
-/** shared/zendesk/CONTRACT.md §1.3: key = the secret string's bytes, message = timestamp + body. */
+/** docs/zendesk.md#signature: key = the secret string's bytes, message = timestamp + body. */
 const VECTORS = [
   {
     secret: TEST_SECRET,

@@ -86,7 +86,7 @@ export function testClient(origin: string, overrides: Partial<ZendeskClientOptio
   });
 }
 
-/** A recorded Zendesk exchange from test/fixtures/zendesk (copied from /work/shared/zendesk/recorded). */
+/** A recorded Zendesk exchange from test/fixtures/zendesk (see test/fixtures/zendesk/README.md). */
 export interface Recording<T = unknown> {
   request: { method: string; uri: string; body: unknown };
   response: { status: number; headers: Record<string, string>; body: T };
