@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createIngress, type Ingress } from '../lambdas/webhook/ingress.js';
 import { MAX_BODY_BYTES } from '../lambdas/webhook/ingress.js';
+import { dynamoDeliveryLedger } from '../lambdas/webhook/deliveries.js';
+import { idempotencyTable, webhookToleranceSeconds } from '../lambdas/shared/config.js';
 import type { LocalRuntime } from '../local/runtime/local.js';
 import { logger } from '../lambdas/shared/logger.js';
 
@@ -25,6 +27,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
  */
 export function createLocalIngress(runtime: LocalRuntime): Ingress {
   return createIngress({
+    deliveries: dynamoDeliveryLedger(idempotencyTable(runtime.env)),
     secret: () => {
       const secret = runtime.env.ZENDESK_WEBHOOK_SECRET;
       if (!secret) throw new Error('ZENDESK_WEBHOOK_SECRET is not set');
@@ -35,7 +38,7 @@ export function createLocalIngress(runtime: LocalRuntime): Ingress {
       void started.done.then((record) => logger.info('execution finished', { executionName: record.executionName, status: record.status }));
       return started;
     },
-    toleranceSeconds: Number(runtime.env.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS ?? 900),
+    toleranceSeconds: webhookToleranceSeconds(runtime.env),
     log: {
       info: (message, extra) => logger.info(message, extra ?? {}),
       warn: (message, extra) => logger.warn(message, extra ?? {}),

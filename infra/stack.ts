@@ -76,6 +76,7 @@ export class AttachmentVaultStack extends Stack {
 
     this.ingress = new Ingress(this, 'Ingress', {
       stateMachine: this.workflow.stateMachine,
+      idempotencyTable: this.idempotency.table,
       secrets: this.secrets,
       environment,
       webhookTimestampToleranceSeconds: config.webhookTimestampToleranceSeconds,

@@ -2,7 +2,10 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DELIVERY_KEY_PREFIX } from '../../lambdas/webhook/deliveries.js';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LAMBDA_ENTRIES } from '../project.js';
@@ -11,6 +14,8 @@ import { VaultFunction } from './vault-function.js';
 
 export interface IngressProps {
   stateMachine: StateMachine;
+  /** The idempotency table, where the webhook records the deliveries it accepted (lambdas/webhook/deliveries.ts). */
+  idempotencyTable: Table;
   secrets: VaultSecrets;
   environment: Record<string, string>;
   webhookTimestampToleranceSeconds: number;
@@ -50,6 +55,7 @@ export class Ingress extends Construct {
       environment: {
         ...props.environment,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
         WEBHOOK_SECRET_ARN: props.secrets.webhookSigning.secretArn,
         WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: String(props.webhookTimestampToleranceSeconds),
       },
@@ -57,6 +63,15 @@ export class Ingress extends Construct {
     // The only principal that may start executions.
     props.stateMachine.grantStartExecution(this.webhook.role);
     VaultSecrets.grantGetValue(props.secrets.webhookSigning, this.webhook.role);
+    // Only its own items: keys under webhook# (the table also holds the steps' Powertools records).
+    this.webhook.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'RecordDeliveries',
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+        resources: [props.idempotencyTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DELIVERY_KEY_PREFIX}*`] } },
+      }),
+    );
     Validations.of(this.webhook).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',

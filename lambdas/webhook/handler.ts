@@ -1,5 +1,6 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { webhookToleranceSeconds, type Env } from '../shared/config.js';
+import { idempotencyTable, webhookToleranceSeconds, type Env } from '../shared/config.js';
+import { dynamoDeliveryLedger } from './deliveries.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { webhookSigningSecret } from '../shared/secrets.js';
@@ -9,6 +10,7 @@ import { createIngress, type Ingress, type IngressLog, type IngressRequest, type
  * The thin Lambda door of the webhook: API Gateway event -> normalized request -> ingress core -> response.
  * Accepts HTTP API (payload v2) and REST API (v1) proxy events. Environment:
  * - STATE_MACHINE_ARN (required): the workflow to start.
+ * - IDEMPOTENCY_TABLE (required): where accepted deliveries are recorded (deliveries.ts).
  * - WEBHOOK_SECRET_ARN (AWS) or ZENDESK_WEBHOOK_SECRET (local): the signing secret, see shared/secrets.ts.
  * - WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS (optional, default 900): accepted signature timestamp skew, both directions.
  * The local runtime does not use this file's handler: it calls createIngress() with its own startExecution.
@@ -61,6 +63,7 @@ export function createLambdaIngress(env: Env = process.env, sfn: SFNClient = new
   if (!stateMachineArn) throw new ConfigurationError('STATE_MACHINE_ARN is not set');
   return createIngress({
     secret: () => webhookSigningSecret(env),
+    deliveries: dynamoDeliveryLedger(idempotencyTable(env)),
     startExecution: (name, input) =>
       sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
     toleranceSeconds: webhookToleranceSeconds(env),

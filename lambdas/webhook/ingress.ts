@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ticketIdOf } from '../shared/ids.js';
+import type { DeliveryLedger } from './deliveries.js';
 import type { ExecutionInput } from '../shared/types.js';
 import { DEFAULT_TOLERANCE_SECONDS, verifyZendeskSignature } from '../shared/signature.js';
 
@@ -43,6 +44,8 @@ export interface IngressDeps {
   /** The signing secret, or a getter called only once a request has passed the cheap checks. */
   secret: string | (() => string | Promise<string>);
   startExecution: StartExecution;
+  /** The record of accepted deliveries: every repeat is answered 200 and starts nothing (see deliveries.ts). */
+  deliveries?: DeliveryLedger;
   now?: () => Date;
   toleranceSeconds?: number;
   log?: IngressLog;
@@ -117,37 +120,100 @@ function isThrottled(error: unknown): boolean {
   return status !== undefined && (status === 429 || status >= 500);
 }
 
+/** The first checks, before the secret is read: a wrong method, type or an oversized body costs nothing. */
+function preflight(request: IngressRequest): IngressResponse | undefined {
+  if (request.method.toUpperCase() !== 'POST') return reply(405, { message: 'method not allowed' }, { Allow: 'POST' });
+  if (!isJsonContentType(request.headers['content-type'])) return reply(415, { message: 'content-type must be application/json' });
+  if (request.rawBody.length > MAX_BODY_BYTES) return reply(413, { message: `body must be at most ${MAX_BODY_BYTES} bytes` });
+  return undefined;
+}
+
+/** A signed delivery's meaning: the ticket, the execution it names, and the keys that identify a repeat of it. */
+interface Delivery {
+  ticketId: string;
+  executionName: string;
+  input: ExecutionInput;
+  /** The invocation id's ledger key: the same delivery retried by Zendesk. */
+  keys: string[];
+}
+
+function parseDelivery(request: IngressRequest): Delivery | IngressResponse {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(request.rawBody.toString('utf8'));
+  } catch {
+    return reply(400, { message: 'body must be a JSON object' });
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return reply(400, { message: 'body must be a JSON object' });
+  const ticketId = ticketIdOf((payload as Record<string, unknown>).ticket_id);
+  if (!ticketId) return reply(400, { message: 'ticket_id must be a ticket number (1-20 digits)' });
+  const invocationId = invocationIdOf(request.headers, request.rawBody, MAX_EXECUTION_NAME - 4 - ticketId.length);
+  const webhookId = sanitizeNamePart(request.headers[HEADER.webhookId] ?? '', MAX_EXECUTION_NAME) || undefined;
+  return {
+    ticketId,
+    executionName: executionNameFor(ticketId, invocationId),
+    input: { ticketId, source: 'webhook', invocationId, ...(webhookId ? { webhookId } : {}) },
+    keys: [`invocation#${invocationId}`],
+  };
+}
+
+const duplicate = (executionName: string) => reply(200, { executionName, duplicate: true });
+
 /** Builds the request handler. Never throws: every failure becomes an HTTP status. */
 export function createIngress(deps: IngressDeps): Ingress {
   const log = deps.log ?? silent;
   const toleranceSeconds = deps.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = deps.now ?? (() => new Date());
 
-  const handle = async (request: IngressRequest): Promise<IngressResponse> => {
-    // Cheap checks first: nothing below runs for a wrong method, type or an oversized body.
-    if (request.method.toUpperCase() !== 'POST') {
-      return reply(405, { message: 'method not allowed' }, { Allow: 'POST' });
-    }
-    if (!isJsonContentType(request.headers['content-type'])) {
-      return reply(415, { message: 'content-type must be application/json' });
-    }
-    if (request.rawBody.length > MAX_BODY_BYTES) {
-      return reply(413, { message: `body must be at most ${MAX_BODY_BYTES} bytes` });
-    }
-
-    let secret: string;
+  /** The signing secret, or the answer when it cannot be had (503 when a retry may help). */
+  const signingSecret = async (): Promise<string | IngressResponse> => {
     try {
-      secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
+      const secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
+      if (secret) return secret;
+      log.error('signing secret is empty');
+      return INTERNAL();
     } catch (error) {
       const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
       log.error('signing secret unavailable', { error: errorName(error) });
       return retryable ? RETRY_LATER() : INTERNAL();
     }
-    if (!secret) {
-      log.error('signing secret is empty');
+  };
+
+  /** Claims the delivery, then starts its execution; gives the claim back when the start fails. */
+  const start = async (delivery: Delivery): Promise<IngressResponse> => {
+    const { ticketId, executionName } = delivery;
+    if (deps.deliveries) {
+      const claim = await deps.deliveries.claim(delivery.keys, executionName);
+      if (!claim.claimed) {
+        log.info('duplicate delivery: already accepted', { ticketId, executionName: claim.executionName });
+        return duplicate(claim.executionName);
+      }
+    }
+    try {
+      await deps.startExecution(executionName, delivery.input);
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'ExecutionAlreadyExists') {
+        log.info('duplicate delivery: execution already exists', { ticketId, executionName });
+        return duplicate(executionName);
+      }
+      await deps.deliveries?.release(delivery.keys);
+      if (isThrottled(error)) {
+        log.warn('Step Functions throttled StartExecution', { ticketId, executionName, error: name });
+        return RETRY_LATER();
+      }
+      log.error('StartExecution failed', { ticketId, executionName, error: name });
       return INTERNAL();
     }
+    log.info('execution started', { ticketId, executionName });
+    return reply(202, { executionName });
+  };
 
+  const handle = async (request: IngressRequest): Promise<IngressResponse> => {
+    const refused = preflight(request);
+    if (refused) return refused;
+    const secret = await signingSecret();
+    if (typeof secret !== 'string') return secret;
     const check = verifyZendeskSignature({
       secret,
       timestamp: request.headers[HEADER.timestamp],
@@ -160,49 +226,18 @@ export function createIngress(deps: IngressDeps): Ingress {
       log.warn('webhook signature rejected', { reason: check.reason });
       return UNAUTHORIZED();
     }
-
-    let payload: unknown;
-    try {
-      payload = JSON.parse(request.rawBody.toString('utf8'));
-    } catch {
-      return reply(400, { message: 'body must be a JSON object' });
-    }
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-      return reply(400, { message: 'body must be a JSON object' });
-    }
-    const ticketId = ticketIdOf((payload as Record<string, unknown>).ticket_id);
-    if (!ticketId) {
-      return reply(400, { message: 'ticket_id must be a ticket number (1-20 digits)' });
-    }
-
-    const invocationId = invocationIdOf(request.headers, request.rawBody, MAX_EXECUTION_NAME - 4 - ticketId.length);
-    const webhookId = sanitizeNamePart(request.headers[HEADER.webhookId] ?? '', MAX_EXECUTION_NAME) || undefined;
-    const executionName = executionNameFor(ticketId, invocationId);
-    const input: ExecutionInput = { ticketId, source: 'webhook', invocationId, ...(webhookId ? { webhookId } : {}) };
-
-    try {
-      await deps.startExecution(executionName, input);
-    } catch (error) {
-      const name = errorName(error);
-      if (name === 'ExecutionAlreadyExists') {
-        log.info('duplicate delivery: execution already exists', { ticketId, executionName });
-        return reply(200, { executionName, duplicate: true });
-      }
-      if (isThrottled(error)) {
-        log.warn('Step Functions throttled StartExecution', { ticketId, executionName, error: name });
-        return RETRY_LATER();
-      }
-      log.error('StartExecution failed', { ticketId, executionName, error: name });
-      return INTERNAL();
-    }
-    log.info('execution started', { ticketId, executionName });
-    return reply(202, { executionName });
+    const delivery = parseDelivery(request);
+    return 'statusCode' in delivery ? delivery : start(delivery);
   };
 
   return async (request) => {
     try {
       return await handle(request);
     } catch (error) {
+      if ((error as { retryable?: unknown } | null)?.retryable === true) {
+        log.warn('delivery record unavailable', { error: errorName(error) });
+        return RETRY_LATER();
+      }
       // Defensive: a bug above must still answer with a generic 500, never a stack trace.
       log.error('ingress failed unexpectedly', { error: errorName(error) });
       return INTERNAL();

@@ -62,6 +62,25 @@ test('a valid webhook starts one execution (202), a duplicate delivery does not 
   expect(runtime.sandbox!.ticket(3001)!.tags).toContain('vault_archived');
 });
 
+test('a repeat that arrives while the first execution still runs is a duplicate too (200), and three at once start one', async () => {
+  runtime.sandbox!.createTicket({ id: 3002, status: 'open', tags: ['vault_archive'] });
+  runtime.sandbox!.addComment(3002, { attachments: [{ fileName: 'y.txt', contentType: 'text/plain', data: Buffer.from('slow\n') }] });
+  // The file's download waits 1.5 s: the first execution is surely RUNNING while the repeats arrive.
+  runtime.sandbox!.faults.add({ match: { route: 'content' }, fault: { kind: 'delay', ms: 1500 } });
+  const body = JSON.stringify({ ticket_id: '3002' });
+  const answers = await Promise.all([deliver(body, { invocationId: '77' }), deliver(body, { invocationId: '77' }), deliver(body, { invocationId: '77' })]);
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
+  expect(await runtime.engine.history.get('zd-3002-77')).toMatchObject({ status: 'RUNNING' });
+
+  const during = await deliver(body, { invocationId: '77' });
+  expect([during.status, await during.json()]).toEqual([200, { executionName: 'zd-3002-77', duplicate: true }]);
+  expect((await runtime.engine.wait('zd-3002-77'))?.status).toBe('SUCCEEDED');
+  const after = await deliver(body, { invocationId: '77' });
+  expect(after.status).toBe(200);
+  const executions = (await runtime.engine.history.list()).filter((r) => r.executionName.startsWith('zd-3002-'));
+  expect(executions.map((r) => r.executionName)).toEqual(['zd-3002-77']);
+});
+
 test('a badly signed, stale or unsigned webhook is refused with 401 and starts nothing', async () => {
   const body = JSON.stringify({ ticket_id: '3001' });
   const before = (await runtime.engine.history.list()).length;

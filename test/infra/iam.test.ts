@@ -90,7 +90,10 @@ describe('archive access', () => {
 
   it('no other Lambda has S3, KMS or DynamoDB access', () => {
     for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn', 'Webhook'] as const) {
-      for (const service of ['s3', 'kms', 'dynamodb']) expect([name, actions(name, service)]).toEqual([name, []]);
+      for (const service of ['s3', 'kms']) expect([name, actions(name, service)]).toEqual([name, []]);
+    }
+    for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn'] as const) {
+      expect([name, actions(name, 'dynamodb')]).toEqual([name, []]);
     }
   });
 
@@ -139,10 +142,14 @@ describe('workflow and secrets', () => {
     }
   });
 
-  it('the idempotency table is read/write for the copy and redact roles only', () => {
+  it('the idempotency table is read/write for the copy and redact roles; the webhook writes only its own webhook# records', () => {
     expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn].sort(),
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook].sort(),
     );
+    const webhook = roleStatements(vault.template, roleIds.Webhook).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(webhook).toHaveLength(1);
+    expect(actionsOf(webhook[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(webhook[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['webhook#*'] } });
     const table = resolve(vault.stack.idempotency.table.tableArn);
     for (const name of ['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn'] as const) {
       expect(actions(name, 'dynamodb')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLambdaIngress, handler, normalizeEvent, type ApiGatewayEvent } from '../../../lambdas/webhook/handler.js';
 import { signZendeskPayload } from '../../../lambdas/shared/signature.js';
@@ -7,6 +8,7 @@ import { awsError, BODY, SECRET, signedRequest } from './fixtures.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:attachment-vault';
 const sfn = mockClient(SFNClient);
+const ddb = mockClient(DynamoDBClient);
 
 /** Signed "now" so the handler (real clock) accepts the request. */
 function freshRequest(body = BODY) {
@@ -47,10 +49,13 @@ function restApiEvent(request: ReturnType<typeof freshRequest>, base64 = false):
   };
 }
 
-const env = { STATE_MACHINE_ARN, ZENDESK_WEBHOOK_SECRET: SECRET };
+const env = { STATE_MACHINE_ARN, ZENDESK_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: 'vault-idempotency' };
 
 beforeEach(() => {
   sfn.reset();
+  ddb.reset();
+  ddb.on(PutItemCommand).resolves({});
+  ddb.on(DeleteItemCommand).resolves({});
 });
 
 describe('webhook handler', () => {
@@ -144,6 +149,7 @@ describe('webhook handler', () => {
       process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
       process.env.ZENDESK_WEBHOOK_SECRET = SECRET;
       process.env.AWS_REGION = 'eu-west-1';
+      process.env.IDEMPOTENCY_TABLE = 'vault-idempotency';
       delete process.env.WEBHOOK_SECRET_ARN;
       sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
       const res = await handler(httpApiEvent(freshRequest(), true));
@@ -151,5 +157,45 @@ describe('webhook handler', () => {
       expect(JSON.parse(res.body)).toEqual({ executionName: 'zd-12345-8350205582' });
       expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(STATE_MACHINE_ARN);
     });
+  });
+});
+
+describe('the record of accepted deliveries (idempotency table)', () => {
+  it('claims the invocation id under webhook# with a TTL before starting, only if no record holds it', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:x`, startDate: new Date() });
+    const ingress = createLambdaIngress(env, new SFNClient({ region: 'eu-west-1' }));
+    expect((await ingress(normalizeEvent(httpApiEvent(freshRequest())))).statusCode).toBe(202);
+    const [put] = ddb.commandCalls(PutItemCommand);
+    expect(put!.args[0].input).toMatchObject({
+      TableName: 'vault-idempotency',
+      Item: { id: { S: 'webhook#invocation#8350205582' }, executionName: { S: 'zd-12345-8350205582' } },
+      ConditionExpression: 'attribute_not_exists(id)',
+    });
+    const ttl = Number(put!.args[0].input.Item!.expiration!.N);
+    expect(ttl - Date.now() / 1000).toBeGreaterThan(86_400);
+  });
+
+  it('answers a repeat 200 with the first execution, and starts nothing (even while the first still runs)', async () => {
+    ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'held', $metadata: {} }));
+    ddb.on(GetItemCommand).resolves({ Item: { executionName: { S: 'zd-12345-8350205582' } } });
+    const ingress = createLambdaIngress(env, new SFNClient({ region: 'eu-west-1' }));
+    const res = await ingress(normalizeEvent(httpApiEvent(freshRequest())));
+    expect([res.statusCode, JSON.parse(res.body)]).toEqual([200, { executionName: 'zd-12345-8350205582', duplicate: true }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('gives the claim back when Step Functions throttles, so that Zendesk\'s retry can start the run', async () => {
+    sfn.on(StartExecutionCommand).rejects(awsError('ThrottlingException', 400));
+    const ingress = createLambdaIngress(env, new SFNClient({ region: 'eu-west-1' }));
+    expect((await ingress(normalizeEvent(httpApiEvent(freshRequest())))).statusCode).toBe(503);
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key)).toEqual([{ id: { S: 'webhook#invocation#8350205582' } }]);
+  });
+
+  it('answers 503 (Zendesk retries) when the record cannot be written, and starts nothing', async () => {
+    ddb.on(PutItemCommand).rejects(awsError('ProvisionedThroughputExceededException', 400));
+    const ingress = createLambdaIngress(env, new SFNClient({ region: 'eu-west-1' }));
+    const res = await ingress(normalizeEvent(httpApiEvent(freshRequest())));
+    expect([res.statusCode, res.headers['Retry-After']]).toEqual([503, '30']);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });
