@@ -16,6 +16,7 @@ export const LAMBDA_ENTRIES = {
   redactVerified: 'lambdas/redact-verified/handler.ts',
   finishTicket: 'lambdas/finish-ticket/handler.ts',
   notify: 'lambdas/notify/handler.ts',
+  releaseTicket: 'lambdas/release-ticket/handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

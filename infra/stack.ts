@@ -88,6 +88,7 @@ export class AttachmentVaultStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       webhook: this.ingress.webhook.fn,
       notify: this.workflow.steps.NotifyFunctionArn.fn,
+      release: this.workflow.release.fn,
       api: this.ingress.api,
       alarmEmail: config.alarmEmail,
       executionConsoleUrl,

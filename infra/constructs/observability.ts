@@ -11,12 +11,15 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { UNSUCCESSFUL_STATUSES } from '../../lambdas/shared/execution-events.js';
 
 export interface ObservabilityProps {
   stateMachine: StateMachine;
   webhook: IFunction;
   /** The notify Lambda: also told about runs that ended unsuccessfully before their Notify state (outages). */
   notify: IFunction;
+  /** The release-ticket Lambda: tags the ticket vault_failed after every unsuccessful end. */
+  release: IFunction;
   api: HttpApi;
   alarmEmail: string | undefined;
   /** Console link builder: the execution ARN (a token or EventBridge field) in, a URL out. */
@@ -24,7 +27,7 @@ export interface ObservabilityProps {
 }
 
 /** Statuses an operator must look at; each one can be redriven within 14 days. */
-export const ALERT_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export const ALERT_STATUSES = UNSUCCESSFUL_STATUSES;
 
 /**
  * Alerts to one encrypted SNS topic (optionally e-mailed): CloudWatch alarms on the state machine's
@@ -86,6 +89,9 @@ export class Observability extends Construct {
               props.executionConsoleUrl(EventField.fromPath('$.detail.executionArn')),
           ),
         }),
+        // The ticket shows vault_failed, never vault_processing, after an unsuccessful end (a no-op when FinishTicket
+        // tagged it already). Retried by the asynchronous invoke for up to six hours: Zendesk may be the outage.
+        new LambdaFunction(props.release, { retryAttempts: 2, maxEventAge: Duration.hours(6) }),
         // The team hears about an interrupted run in Slack too; the Lambda skips runs whose Notify state already ran.
         new LambdaFunction(props.notify, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
       ],

@@ -89,6 +89,8 @@ export type WorkflowPlaceholder = keyof typeof WORKFLOW_STEPS;
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly steps: Record<WorkflowPlaceholder, VaultFunction>;
+  /** Not a state: EventBridge sends it every unsuccessful end, and it tags the ticket vault_failed (Observability). */
+  readonly release: VaultFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
@@ -134,7 +136,17 @@ export class Workflow extends Construct {
     steps.NotifyFunctionArn.fn.addEnvironment('NOTIFY_SECRET_ARN', secrets.notifyUrl.secretArn);
     VaultSecrets.grantGetValue(secrets.notifyUrl, steps.NotifyFunctionArn.role);
 
-    for (const step of Object.values(steps)) acknowledgeXray(step);
+    this.release = new VaultFunction(this, 'ReleaseTicket', {
+      entry: LAMBDA_ENTRIES.releaseTicket,
+      description: 'attachment-vault release-ticket: after an unsuccessful end, tag the ticket vault_failed, not vault_processing',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      logRetention: props.logRetention,
+      environment: { ...props.environment, ZENDESK_SECRET_ARN: secrets.zendesk.secretArn },
+    });
+    VaultSecrets.grantGetValue(secrets.zendesk, this.release.role);
+
+    for (const step of [...Object.values(steps), this.release]) acknowledgeXray(step);
     this.steps = steps;
 
     // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small. The suffix (from the stack

@@ -4,7 +4,7 @@ import type { MarkResult } from '../shared/types.js';
 import type { ZendeskApi } from '../shared/zendesk/types.js';
 
 /**
- * Step 1: one conflict-safe tag write that adds `processing` and drops the request tag.
+ * Step 1: one conflict-safe tag write that adds `processing` and drops the request tag (and an earlier end's tag).
  * An unknown ticket throws TicketNotFound before anything is written. A closed ticket refuses tag writes
  * (422): the run records it and goes on, because comment_redactions still works on closed tickets.
  */
@@ -15,7 +15,8 @@ export async function markTicket(ticketId: string, deps: { zendesk: ZendeskApi; 
   }
   try {
     // The ticket just read carries the updated_at the safe update needs: no second read.
-    await deps.zendesk.updateTags(ticketId, { add: [deps.tags.processing], remove: [deps.tags.request] }, { ticket });
+    // A re-run or a redrive starts over: the ticket is processing, no longer failed or archived, until FinishTicket.
+    await deps.zendesk.updateTags(ticketId, { add: [deps.tags.processing], remove: [deps.tags.request, deps.tags.failed, deps.tags.archived] }, { ticket });
     return { ticketId, ticketStatus: ticket.status, tagged: true };
   } catch (error) {
     if (error instanceof TicketClosed) {

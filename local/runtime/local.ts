@@ -69,7 +69,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.afterTask ? { afterTask: options.afterTask } : {}),
-    onExecutionEnded: notifyInterruptedRun,
+    onExecutionEnded: announceEnd,
     ...(sandbox && options.waitMs !== undefined ? { beforeTask: followShortenedWaits(sandbox) } : {}),
   });
   return {
@@ -85,15 +85,15 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
 }
 
 /**
- * What the stack's EventBridge rule does in AWS: an execution that ended FAILED without reaching its Notify state
- * (an outage, left failed at the state that failed for Redrive) is reported through the same notify Lambda.
+ * What the stack's EventBridge rule does in AWS: an execution that ended FAILED, TIMED_OUT or ABORTED goes to the
+ * release-ticket handler (the ticket shows vault_failed, not vault_processing) and to the notify handler, which
+ * reports runs that ended without reaching their own Notify state (an outage, left failed at the state that failed
+ * for Redrive). The same event, the same handlers; awaited, so a command that ran the execution sees the tags.
  */
-async function notifyInterruptedRun(record: ExecutionRecord): Promise<void> {
+async function announceEnd(record: ExecutionRecord): Promise<void> {
   if (record.status === 'SUCCEEDED' || record.status === 'RUNNING') return;
-  if (record.events.some((e) => e.type === 'StateEntered' && e.state === 'Notify')) return;
-  const { handler } = await import('../../lambdas/notify/handler.js');
-  await handler({
-    'detail-type': 'Step Functions Execution Status Change',
+  const event = {
+    'detail-type': 'Step Functions Execution Status Change' as const,
     region: LOCAL_REGION,
     detail: {
       executionArn: record.executionArn,
@@ -103,7 +103,12 @@ async function notifyInterruptedRun(record: ExecutionRecord): Promise<void> {
       error: record.error ?? null,
       cause: record.cause ?? null,
     },
-  });
+  };
+  const release = await import('../../lambdas/release-ticket/handler.js');
+  await release.handler(event).catch(() => undefined); // in AWS an asynchronous invoke: its failure is logged, not the run's
+  if (record.events.some((e) => e.type === 'StateEntered' && e.state === 'Notify')) return;
+  const notify = await import('../../lambdas/notify/handler.js');
+  await notify.handler(event);
 }
 
 /**

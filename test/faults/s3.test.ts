@@ -129,10 +129,11 @@ describe('S3 unavailable for the whole run', () => {
     expect(zendeskStates(rig, ticket)).toEqual(['present', 'present', 'present']);
     expect(outage.doc.summary.attachments.map((a) => [a.outcome, a.redacted])).toEqual([['failed', false], ['failed', false], ['failed', false]]);
     // No FinishTicket, no Notify state: the FAILED execution raises the alarm and, through EventBridge, one Slack/Zapier
-    // message naming the error; the ticket keeps vault_processing.
+    // message naming the error, and release-ticket leaves the ticket vault_failed, not vault_processing.
     // No Notify state ran; the EventBridge stand-in reports the interruption with the error that stopped the run.
     expect(outage.notification).toMatchObject({ status: 'failed', interruption_error: outage.record.error, files: [] });
-    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(expect.arrayContaining(['vault_processing']));
+    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toContain('vault_failed');
+    expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).not.toContain('vault_processing');
     await expectInvariant(rig, ticket, outage.doc, outage.record);
 
     clearFaults(rig);

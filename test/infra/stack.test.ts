@@ -88,7 +88,7 @@ describe('alerts', () => {
     });
   });
 
-  it('sends one EventBridge alert per FAILED, TIMED_OUT or ABORTED execution of this state machine, to the topic and to the notify Lambda', () => {
+  it('sends every FAILED, TIMED_OUT or ABORTED end of this state machine to the topic, to release-ticket (vault_failed) and to notify', () => {
     vault.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'],
@@ -97,15 +97,19 @@ describe('alerts', () => {
       },
       Targets: [
         Match.objectLike({ Arn: topicRef(), InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-executionArn': '$.detail.executionArn' }) }) }),
-        // The whole event (no input transformer) goes to notify, which reports runs interrupted before their Notify state.
+        // The whole event (no input transformer) goes to release-ticket, which tags the ticket vault_failed, and to
+        // notify, which reports runs interrupted before their Notify state.
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(vault.stack.workflow.release.fn), 'Arn'] }, Input: Match.absent(), InputTransformer: Match.absent() }),
         Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(vault.stack.workflow.steps.NotifyFunctionArn.fn), 'Arn'] }, Input: Match.absent(), InputTransformer: Match.absent() }),
       ],
     });
-    vault.template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [logicalId(vault.stack.workflow.steps.NotifyFunctionArn.fn), 'Arn'] },
-    });
+    for (const fn of [vault.stack.workflow.steps.NotifyFunctionArn.fn, vault.stack.workflow.release.fn]) {
+      vault.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [logicalId(fn), 'Arn'] },
+      });
+    }
   });
 
   it('publishes to a topic encrypted with a rotating customer managed key, TLS only', () => {
