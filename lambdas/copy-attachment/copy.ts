@@ -9,6 +9,7 @@ import {
   DownloadIncomplete,
   InvalidInput,
   MalwareBlocked,
+  SizeMismatch,
   skipReasonOf,
 } from '../shared/errors.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
@@ -87,8 +88,11 @@ function refuseUnless(attachment: ZendeskAttachment, settings: ArchiveWriterSett
   }
 }
 
-/** SHA-256 of the file as Zendesk serves it now: streamed, length-checked, nothing stored. */
-async function sourceSha256(zendesk: ZendeskApi, contentUrl: string, size: number, idleMs: number): Promise<string> {
+/** What a download of the file measures without storing anything: its SHA-256, or why it does not match `size`. */
+type SourceMeasure = { sha256: string } | { failure: DownloadIncomplete };
+
+/** The file as Zendesk serves it now: streamed, length-checked, hashed; nothing stored. */
+async function measureSource(zendesk: ZendeskApi, contentUrl: string, size: number, idleMs: number): Promise<SourceMeasure> {
   const abort = new AbortController();
   try {
     const download = await zendesk.download(contentUrl, { signal: abort.signal });
@@ -97,113 +101,123 @@ async function sourceSha256(zendesk: ZendeskApi, contentUrl: string, size: numbe
     try {
       while (!(await reader.read()).done);
     } catch (error) {
-      throw measured.failure ?? error;
+      const failure = measured.failure ?? error;
+      if (failure instanceof DownloadIncomplete) return { failure };
+      throw failure;
     }
-    return measured.sha256();
+    return { sha256: measured.sha256() };
   } catch (error) {
     abort.abort();
     throw error;
   }
 }
 
-async function archive(deps: CopyDeps): Promise<CopyResult> {
-  const { input, zendesk, s3, settings, logger } = deps;
-  const { attachmentId, commentId } = input.attachment;
-  const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix };
-  // A fresh read (current flags and a content_url whose token has not expired) and the listing of earlier copies
-  // are independent: one round trip instead of two. The read decides first: a Zendesk failure or a skip wins over
+/**
+ * A complete transfer whose length is not the attachment's `size` is checked once more, right away. The same length
+ * again means Zendesk's metadata and bytes disagree and no retry will change it: SizeMismatch (skipped, never
+ * redacted). Anything else (a different length, a broken transfer, the right length) keeps the original error, which
+ * the ASL retries. Without this rule a file Zendesk reports wrongly would be retried for the whole budget (~7 min).
+ */
+async function confirmLengthMismatch(error: DownloadIncomplete, deps: CopyDeps, contentUrl: string, size: number): Promise<never> {
+  if (error.completeLength === undefined) throw error;
+  const again = await measureSource(deps.zendesk, contentUrl, size, deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs());
+  if ('failure' in again && again.failure.completeLength === error.completeLength) {
+    const seen = error.completeLength === 'longer' ? 'more than that' : `${error.completeLength}`;
+    throw new SizeMismatch(`Zendesk reports ${size} bytes but served ${seen}, twice`);
+  }
+  throw error;
+}
+
+/** The attachment, read fresh (flags, and a content_url whose token has not expired), and the keys of earlier copies. */
+async function readAttachment(deps: CopyDeps): Promise<{ attachment: ZendeskAttachment; keys: string[] }> {
+  const { input, zendesk, s3, settings } = deps;
+  const { attachmentId } = input.attachment;
+  // Independent: one round trip instead of two. The read decides first: a Zendesk failure or a skip wins over
   // whatever the listing did; only then does a listing failure (ArchiveUnavailable) count.
   const [read, listing] = await Promise.allSettled([
     zendesk.getAttachment(attachmentId),
-    listAttachmentKeys(s3, { ...target, ticketId: input.ticketId, attachmentId }),
+    listAttachmentKeys(s3, { bucket: settings.bucket, keyPrefix: settings.keyPrefix, ticketId: input.ticketId, attachmentId }),
   ]);
   if (read.status === 'rejected') throw read.reason;
-  const attachment = read.value;
-  refuseUnless(attachment, settings);
+  refuseUnless(read.value, settings);
   if (listing.status === 'rejected') throw listing.reason;
+  if (read.value.size !== input.attachment.size) {
+    deps.logger.warn('attachment size differs from the listing', { attachmentId, listedSize: input.attachment.size, size: read.value.size });
+  }
+  return { attachment: read.value, keys: listing.value };
+}
+
+/**
+ * An earlier copy that is this file: an object that verifies proves only that its bytes match its own `sha256`
+ * metadata, not that they are this file (a foreign or stale write can be self-consistent). It is already_archived only
+ * when the file Zendesk serves now hashes to the same SHA-256 (a download without upload). Returns the result, or the
+ * keys that do not hold the file (to be copied over).
+ */
+async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: string[]): Promise<CopyResult | { unverifiedKeys: string[] }> {
+  const { input, s3, settings, logger } = deps;
+  const { attachmentId, commentId } = input.attachment;
   const size = attachment.size;
-  if (size !== input.attachment.size) {
-    logger.warn('attachment size differs from the listing', { attachmentId, listedSize: input.attachment.size, size });
-  }
-
-  const existing = await findVerifiedCopy(
-    s3,
-    { ...target, ticketId: input.ticketId, attachmentId, expectedSize: size, requireKms: Boolean(settings.sseKmsKeyId) },
-    listing.value,
-  );
-  const idleMs = deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs();
-  // An object that verifies proves only that its bytes match its own `sha256` metadata, not that they are this
-  // file: a foreign or stale write can be self-consistent. It is already_archived only when the file Zendesk
-  // serves now hashes to the same SHA-256 (a download without upload); otherwise the file is copied over it.
-  let unverifiedKeys = existing.unverifiedKeys;
-  if (existing.found) {
-    const { verification } = existing;
-    const source = await sourceSha256(zendesk, attachment.content_url, size, idleMs);
-    if (source === verification.sha256) {
-      logger.info('attachment already archived', { attachmentId, s3Key: existing.key, method: verification.method });
-      return {
-        attachmentId,
-        commentId,
-        size,
-        outcome: 'already_archived',
-        s3Key: existing.key,
-        bytes: verification.size,
-        sha256: verification.sha256,
-        ...(verification.contentType ? { contentType: verification.contentType } : {}),
-      };
-    }
+  const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix, ticketId: input.ticketId, attachmentId };
+  const existing = await findVerifiedCopy(s3, { ...target, expectedSize: size, requireKms: Boolean(settings.sseKmsKeyId) }, keys);
+  if (!existing.found) return { unverifiedKeys: existing.unverifiedKeys };
+  const { verification } = existing;
+  const source = await measureSource(deps.zendesk, attachment.content_url, size, deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs());
+  if ('failure' in source) return confirmLengthMismatch(source.failure, deps, attachment.content_url, size);
+  if (source.sha256 !== verification.sha256) {
     logger.warn('the object at the key is not this attachment; copying over it', { attachmentId, s3Key: existing.key });
-    unverifiedKeys = [...unverifiedKeys, existing.key];
+    return { unverifiedKeys: [...existing.unverifiedKeys, existing.key] };
   }
+  logger.info('attachment already archived', { attachmentId, s3Key: existing.key, method: verification.method });
+  return {
+    attachmentId,
+    commentId,
+    size,
+    outcome: 'already_archived',
+    s3Key: existing.key,
+    bytes: verification.size,
+    sha256: verification.sha256,
+    ...(verification.contentType ? { contentType: verification.contentType } : {}),
+  };
+}
 
+/** Downloads the file and writes it as one verified object. */
+async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedKeys: string[]): Promise<CopyResult> {
+  const { input, zendesk, s3, settings, logger } = deps;
+  const { attachmentId, commentId } = input.attachment;
+  const size = attachment.size;
   const abort = new AbortController();
   try {
     const download = await zendesk.download(attachment.content_url, { signal: abort.signal });
-    const body = withIdleTimeout(download.body, idleMs, abort);
+    const body = withIdleTimeout(download.body, deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs(), abort);
     const copy = await writeArchivedObject(
       s3,
       {
-        ...target,
+        bucket: settings.bucket,
+        keyPrefix: settings.keyPrefix,
         partSizeBytes: settings.partSizeBytes,
         queueSize: settings.queueSize,
         ...(settings.sseKmsKeyId ? { sseKmsKeyId: settings.sseKmsKeyId } : {}),
       },
-      {
-        ticketId: input.ticketId,
-        commentId,
-        attachmentId,
-        size,
-        fileName: attachment.file_name,
-        declaredContentType: attachment.content_type || download.contentType,
-        body,
-      },
+      { ticketId: input.ticketId, commentId, attachmentId, size, fileName: attachment.file_name, declaredContentType: attachment.content_type || download.contentType, body },
     );
     // An unverified object under another extension (the name or the detection changed) is left alone: the copy
     // step has no DeleteObject right, the object lacks a valid sha256 so nothing trusts it, and the next run
     // finds the verified one.
     const stale = unverifiedKeys.filter((key) => key !== copy.key);
     if (stale.length > 0) logger.warn('unverified earlier copy left in place', { attachmentId, staleKeys: stale });
-    logger.info('attachment archived', {
-      attachmentId,
-      s3Key: copy.key,
-      bytes: copy.bytes,
-      method: copy.verification.method,
-      replaced: unverifiedKeys.includes(copy.key),
-    });
-    return {
-      attachmentId,
-      commentId,
-      size,
-      outcome: 'archived',
-      s3Key: copy.key,
-      bytes: copy.bytes,
-      sha256: copy.sha256,
-      contentType: copy.contentType,
-    };
+    logger.info('attachment archived', { attachmentId, s3Key: copy.key, bytes: copy.bytes, method: copy.verification.method, replaced: unverifiedKeys.includes(copy.key) });
+    return { attachmentId, commentId, size, outcome: 'archived', s3Key: copy.key, bytes: copy.bytes, sha256: copy.sha256, contentType: copy.contentType };
   } catch (error) {
     abort.abort();
+    if (error instanceof DownloadIncomplete) return confirmLengthMismatch(error, deps, attachment.content_url, size);
     throw error;
   }
+}
+
+async function archive(deps: CopyDeps): Promise<CopyResult> {
+  const { attachment, keys } = await readAttachment(deps);
+  const earlier = await earlierCopy(deps, attachment, keys);
+  return 'outcome' in earlier ? earlier : upload(deps, attachment, earlier.unverifiedKeys);
 }
 
 /**
@@ -239,7 +253,7 @@ export function asSeenBy(stored: StoredCopy, input: CopyInput): CopyResult {
 /**
  * Step 3, one attachment: Zendesk -> S3, streamed and verified; or already there (a verified object whose SHA-256 is
  * the downloaded file's: no upload); or
- * skipped for a known permanent reason (gone, malware, host not allowed, too large). Every other error is thrown
+ * skipped for a known permanent reason (gone, malware, host not allowed, too large, a size Zendesk keeps contradicting). Every other error is thrown
  * with its vocabulary name and the attachment ID in its message: the ASL retries it, then records `failed` or fails
  * the Map.
  */

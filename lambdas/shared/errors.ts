@@ -126,6 +126,15 @@ export class SizeMismatch extends VaultError {
 export class DownloadIncomplete extends VaultError {
   override readonly name = 'DownloadIncomplete';
   readonly retryable = true;
+  /**
+   * Set when the transfer itself ended cleanly but its length is not the attachment's size: the bytes received, or
+   * 'longer' when the body ran past the size (reading stops there). Unset for a broken or stalled transfer.
+   */
+  readonly completeLength?: number | 'longer';
+  constructor(message: string, completeLength?: number | 'longer') {
+    super(message);
+    if (completeLength !== undefined) this.completeLength = completeLength;
+  }
 }
 
 /** S3 failed after the SDK's own retries (throttling, 5xx, network). */

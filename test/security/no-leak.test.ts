@@ -445,11 +445,15 @@ describe('the hostile runs', () => {
     expect(s3Objects.filter((o) => o.key.startsWith(`tickets/${TICKET.tooLarge}/`))).toEqual([]);
   });
 
-  test.each([TRUNCATED, LONGER, SHORTER])('$label: never verified, never stored, never redacted; the run fails', (file) => {
+  test.each([
+    { label: TRUNCATED.label, file: TRUNCATED, outcome: 'failed', reason: 'DownloadIncomplete' },
+    { label: LONGER.label, file: LONGER, outcome: 'skipped', reason: 'size_mismatch' },
+    { label: SHORTER.label, file: SHORTER, outcome: 'skipped', reason: 'size_mismatch' },
+  ])('$label: $outcome ($reason), never verified, never stored, never redacted; the run fails', ({ file, outcome, reason }) => {
     const result = doc('bodies that do not match size');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('AttachmentsNotArchived');
-    expect(fileOutcome('bodies that do not match size', file.label)).toMatchObject({ outcome: 'failed', reason: 'DownloadIncomplete', redacted: false });
+    expect(fileOutcome('bodies that do not match size', file.label)).toMatchObject({ outcome, reason, redacted: false });
     expect(s3Objects.filter((o) => o.key.startsWith(`tickets/${TICKET.badBodies}/${ids[file.label]}`))).toEqual([]);
     expect(sandbox.attachment(ids[file.label]!)?.state).toBe('present');
     expect(sandbox.redactions.filter((r) => r.ticketId === TICKET.badBodies)).toEqual([]);

@@ -58,7 +58,7 @@ export function measureDownload(source: ReadableStream<Uint8Array>, expectedSize
         }
         if (result.done) {
           if (bytes !== expectedSize) {
-            throw fail(new DownloadIncomplete(`download ended after ${bytes} of ${expectedSize} bytes`));
+            throw fail(new DownloadIncomplete(`download ended after ${bytes} of ${expectedSize} bytes`, bytes));
           }
           complete = true;
           controller.close();
@@ -68,7 +68,7 @@ export function measureDownload(source: ReadableStream<Uint8Array>, expectedSize
         if (!(chunk instanceof Uint8Array)) throw fail(new DownloadIncomplete('download produced a non-binary chunk'));
         bytes += chunk.byteLength;
         if (bytes > expectedSize) {
-          throw fail(new DownloadIncomplete(`download ran past the expected ${expectedSize} bytes`));
+          throw fail(new DownloadIncomplete(`download ran past the expected ${expectedSize} bytes`, 'longer'));
         }
         hash.update(chunk);
         controller.enqueue(chunk);

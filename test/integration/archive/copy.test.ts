@@ -121,17 +121,29 @@ describe('copy-attachment against fauxqs', () => {
     expect(await readBack(local.s3, BUCKET, `tickets/${t}/26.bin`)).toEqual({ bytes: size, sha256: sha });
   });
 
-  test('a short body is DownloadIncomplete and leaves no object at the key', async () => {
+  test('a short body (then a different one on the second look) is DownloadIncomplete and leaves no object at the key', async () => {
     const t = nextTicket();
-    const file: FakeFile = { attachment: { id: 27, file_name: 'cut.bin', size: 12 * MiB }, body: () => generatedStream(7 * MiB) };
+    let served = 0;
+    const file: FakeFile = { attachment: { id: 27, file_name: 'cut.bin', size: 12 * MiB }, body: () => generatedStream(served++ === 0 ? 7 * MiB : 9 * MiB) };
     await expect(copy(t, file)).rejects.toThrow(DownloadIncomplete);
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([]);
   });
 
-  test('a long body is DownloadIncomplete and leaves no object at the key', async () => {
+  test('a long body (then a broken one on the second look) is DownloadIncomplete and leaves no object at the key', async () => {
     const t = nextTicket();
-    const file: FakeFile = { attachment: { id: 28, file_name: 'long.bin', size: 6 * MiB }, body: () => generatedStream(30 * MiB) };
+    let served = 0;
+    const file: FakeFile = { attachment: { id: 28, file_name: 'long.bin', size: 6 * MiB }, body: () => generatedStream(served++ === 0 ? 30 * MiB : 2 * MiB) };
     await expect(copy(t, file)).rejects.toThrow('download ran past the expected');
+    expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([]);
+  });
+
+  test.each([
+    ['shorter', 7 * MiB],
+    ['longer', 30 * MiB],
+  ])('a body %s than the size, twice, is skipped size_mismatch and leaves no object', async (_label, served) => {
+    const t = nextTicket();
+    const file: FakeFile = { attachment: { id: 40 + served / MiB, file_name: 'odd.bin', size: 12 * MiB }, body: () => generatedStream(served) };
+    await expect(copy(t, file)).resolves.toMatchObject({ outcome: 'skipped', reason: 'size_mismatch' });
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ import {
   ZendeskUnavailable,
 } from '../../../lambdas/shared/errors.js';
 import type { CopyInput } from '../../../lambdas/shared/types.js';
-import { contentUrl, fakeZendesk, SAMPLES, sha256Hex, type FakeFile } from './fake-zendesk.js';
+import { contentUrl, fakeZendesk, SAMPLES, sha256Hex, streamOf, type FakeFile } from './fake-zendesk.js';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
@@ -163,14 +163,27 @@ describe('copyAttachment', () => {
       expect((error as Error).message).toBe('attachment 11: S3 ListObjectsV2 failed: InternalError (HTTP 500)');
     });
 
-    test('a short download is DownloadIncomplete, and its message names no file or URL', async () => {
-      const zendesk = fakeZendesk([pdf({ body: SAMPLES.pdf.subarray(0, 10) })]);
+    test('a short download, then the whole file on a second look, is DownloadIncomplete (retried); its message names no file or URL', async () => {
+      let served = 0;
+      const body = () => streamOf(served++ === 0 ? SAMPLES.pdf.subarray(0, 10) : SAMPLES.pdf);
+      const zendesk = fakeZendesk([pdf({ body })]);
       const error = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger() }).catch(
         (e: unknown) => e,
       );
       expect((error as Error).name).toBe('DownloadIncomplete');
       expect((error as Error).message).not.toContain('Mustermann');
       expect((error as Error).message).not.toContain(contentUrl(11));
+      expect(zendesk.calls.download).toBe(2);
+    });
+  });
+
+  describe('a complete body of the wrong length, twice the same (Zendesk contradicts its own size)', () => {
+    test('is skipped size_mismatch after one immediate second look: nothing uploaded, nothing to redact', async () => {
+      const zendesk = fakeZendesk([pdf({ body: SAMPLES.pdf.subarray(0, 10) })]);
+      const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger() });
+      expect(result).toEqual({ attachmentId: 11, commentId: 3, size: SAMPLES.pdf.byteLength, outcome: 'skipped', reason: 'size_mismatch' });
+      expect(zendesk.calls.download).toBe(2);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
   });
 });
