@@ -1,4 +1,11 @@
-/** Jest runs the TypeScript ESM sources directly through @swc/jest (ky and file-type are ESM-only). */
+/**
+ * Jest runs the TypeScript ESM sources directly through @swc/jest (ky and file-type are ESM-only). Four projects,
+ * which `npm test` runs together; `npm test -- --selectProjects unit` runs one:
+ * - unit: step cores, shared modules, the ASL, the CLI's AWS side (aws-sdk-client-mock at the AWS boundary);
+ * - integration: real HTTP against the sandbox Zendesk, fauxqs and dynalite;
+ * - e2e: the unchanged ASL in the local engine end to end, the fault suite, the leak test, the CLI as a process;
+ * - infra: the synthesized CDK template, cdk-nag and the bundles.
+ */
 const swc = [
   '@swc/jest',
   {
@@ -7,13 +14,23 @@ const swc = [
   },
 ];
 
-export default {
+const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+};
+
+const project = (displayName, testMatch) => ({ ...shared, displayName, testMatch });
+
+export default {
+  projects: [
+    project('unit', ['<rootDir>/test/unit/**/*.test.ts']),
+    project('integration', ['<rootDir>/test/integration/**/*.test.ts']),
+    project('e2e', ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/faults/**/*.test.ts', '<rootDir>/test/security/**/*.test.ts']),
+    project('infra', ['<rootDir>/test/infra/**/*.test.ts']),
+  ],
   testTimeout: 60_000,
   maxWorkers: 2,
   // A leaked server handle must never hang CI; each suite still closes what it opens.

@@ -4,14 +4,8 @@ import { copyAttachment, type CopyLogger } from '../../../lambdas/copy-attachmen
 import { verifyArchivedObject, type ArchiveWriterSettings } from '../../../lambdas/shared/archive.js';
 import { DownloadIncomplete } from '../../../lambdas/shared/errors.js';
 import type { CopyInput } from '../../../lambdas/shared/types.js';
-import {
-  fakeZendesk,
-  generatedSha256,
-  generatedStream,
-  SAMPLES,
-  sha256Hex,
-  type FakeFile,
-} from '../../unit/copy/fake-zendesk.js';
+import { fakeZendesk, type FakeFile } from '../../support/fake-zendesk.js';
+import { generatedSha256, generatedStream, SAMPLES, sha256Hex } from '../../support/streams.js';
 import { head, keysUnder, readBack, startLocalS3, type LocalS3 } from './fauxqs.js';
 
 const BUCKET = 'vault-it';
@@ -154,7 +148,7 @@ describe('copy-attachment against fauxqs', () => {
     const first = await copy(t, file, zendesk);
     const second = await copy(t, file, zendesk);
     expect(second).toEqual({ ...first, outcome: 'already_archived' });
-    expect(zendesk.calls.download).toBe(2);
+    expect(zendesk.count('download')).toBe(2);
   });
 
   test('foreign bytes of the same size under a forged sha256 are not "already archived": re-copied, then verified', async () => {
@@ -167,7 +161,7 @@ describe('copy-attachment against fauxqs', () => {
     const zendesk = fakeZendesk([{ attachment: { id: 30, file_name: 'x.pdf', size: SAMPLES.pdf.byteLength }, body: SAMPLES.pdf }]);
     const result = await copy(t, { attachment: { id: 30, file_name: 'x.pdf', size: SAMPLES.pdf.byteLength } }, zendesk);
     expect(result).toMatchObject({ outcome: 'archived', s3Key: key, sha256: sha256Hex(SAMPLES.pdf) });
-    expect(zendesk.calls.download).toBe(1);
+    expect(zendesk.count('download')).toBe(1);
     expect(await readBack(local.s3, BUCKET, key)).toEqual({ bytes: SAMPLES.pdf.byteLength, sha256: sha256Hex(SAMPLES.pdf) });
   });
 
@@ -179,7 +173,7 @@ describe('copy-attachment against fauxqs', () => {
     expect(await copy(t, file, zendesk)).toMatchObject({ outcome: 'archived', s3Key: `tickets/${t}/31.pdf` });
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([`tickets/${t}/31.bin`, `tickets/${t}/31.pdf`]);
     expect(await copy(t, file, zendesk)).toMatchObject({ outcome: 'already_archived', s3Key: `tickets/${t}/31.pdf` });
-    expect(zendesk.calls.download).toBe(2);
+    expect(zendesk.count('download')).toBe(2);
   });
 
   test.each([
@@ -191,7 +185,7 @@ describe('copy-attachment against fauxqs', () => {
     const file: FakeFile = { attachment: { id: 32, file_name: 'x.pdf', size: SAMPLES.pdf.byteLength, ...flags }, body: SAMPLES.pdf };
     const zendesk = fakeZendesk([file]);
     await expect(copy(t, file, zendesk)).resolves.toMatchObject({ outcome: 'skipped', reason });
-    expect(zendesk.calls.download).toBe(0);
+    expect(zendesk.count('download')).toBe(0);
     expect(await keysUnder(local.s3, BUCKET, `tickets/${t}/`)).toEqual([]);
   });
 });

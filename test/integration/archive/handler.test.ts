@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { CopyResult } from '../../../lambdas/shared/types.js';
-import { fakeZendesk, SAMPLES, sha256Hex, type FakeFile } from '../../unit/copy/fake-zendesk.js';
+import { fakeZendesk, type FakeFile } from '../../support/fake-zendesk.js';
+import { SAMPLES, sha256Hex } from '../../support/streams.js';
 import { keysUnder, startLocalS3, type LocalS3 } from './fauxqs.js';
 
 /**
@@ -75,7 +76,7 @@ describe('copy-attachment handler (fauxqs + dynalite)', () => {
   test('copies once; a repeat of the same [ticketId, attachmentId] replays the stored result', async () => {
     const first = await handler(event(51), context);
     expect(first).toMatchObject({ outcome: 'archived', s3Key: 'tickets/9001/51.pdf', sha256: sha256Hex(SAMPLES.pdf) });
-    const calls = { ...zendesk.calls };
+    const calls = [...zendesk.calls];
     const second = await handler(event(51), { ...context, awsRequestId: 'req-2' });
     expect(second).toEqual(first);
     // Replayed from the idempotency record: not even the already-archived check ran.
@@ -92,7 +93,7 @@ describe('copy-attachment handler (fauxqs + dynalite)', () => {
     const first = await handler({ ...event(53), executionName: 'run-9001-a' }, context);
     expect(first).toMatchObject({ outcome: 'archived', s3Key: 'tickets/9001/53.pdf' });
     expect(first).not.toHaveProperty('copiedBy');
-    const calls = { ...zendesk.calls };
+    const calls = [...zendesk.calls];
     await expect(handler({ ...event(53), executionName: 'run-9001-a' }, context)).resolves.toEqual(first);
     await expect(handler({ ...event(53), executionName: 'rerun-9001-b' }, context)).resolves.toEqual({ ...first, outcome: 'already_archived' });
     expect(zendesk.calls).toEqual(calls);

@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { ASL_PATH, localSubstitutions, placeholdersOf, substitute, taskStates } from '../../../local/runtime/definition.js';
+
+const require = createRequire(import.meta.url);
+const aslValidator = require('asl-validator') as (definition: unknown, options?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+
+const text = readFileSync(ASL_PATH, 'utf8');
+const raw = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
+
+interface State {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  End?: boolean;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; MaxAttempts?: number }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+  Choices?: Array<{ Next: string; Variable?: string; NumericGreaterThanEquals?: number; NumericGreaterThanEqualsPath?: string }>;
+  SecondsPath?: string;
+  Parameters?: Record<string, unknown>;
+  ItemProcessor?: { StartAt: string; States: Record<string, State> };
+  QueryLanguage?: string;
+}
+
+function allStates(states: Record<string, State>): Array<[string, State, Record<string, State>]> {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state, states] as [string, State, Record<string, State>],
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor.States) : []),
+  ]);
+}
+
+describe('statemachine/attachment-vault.asl.json', () => {
+  test('is valid ASL for asl-validator, as written (with placeholders) and as the local runtime substitutes it', () => {
+    // asl-validator mutates what it validates (it adds QueryLanguage): give it copies.
+    const asWritten = aslValidator(structuredClone(raw), { checkArn: true, checkPaths: true });
+    expect(asWritten.errorsText()).toBe('');
+    expect(asWritten.isValid).toBe(true);
+    const substituted = aslValidator(JSON.parse(substitute(text, localSubstitutions(text))), { checkArn: true, checkPaths: true });
+    expect(substituted.errorsText()).toBe('');
+    expect(substituted.isValid).toBe(true);
+  });
+
+  test('every ${...} placeholder is provided by the local runtime, and every Task resource is a placeholder', () => {
+    const placeholders = placeholdersOf(text);
+    expect(placeholders.length).toBeGreaterThan(0);
+    const provided = localSubstitutions(text);
+    expect(Object.keys(provided).sort()).toEqual([...placeholders].sort());
+    for (const task of taskStates(raw as never)) expect(task.resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+    expect(() => substitute(text, provided)).not.toThrow();
+    expect(substitute(text, provided)).not.toMatch(/\$\{/);
+  });
+
+  test('uses JSONPath only (the local engine ignores JSONata)', () => {
+    expect(text).not.toMatch(/\{%|"Arguments"|"Output"|"Assign"|QueryLanguage/);
+  });
+
+  test('every Next, Default and Catch target names an existing state in its scope', () => {
+    for (const [name, state, scope] of allStates(raw.States)) {
+      const targets = [state.Next, state.Default, ...(state.Catch ?? []).map((c) => c.Next), ...(state.Choices ?? []).map((c) => c.Next)].filter(Boolean);
+      for (const target of targets) expect({ name, target, exists: target! in scope }).toEqual({ name, target, exists: true });
+    }
+    expect(raw.States[raw.StartAt]).toBeDefined();
+  });
+
+  test('every Task has a TimeoutSeconds and retries Lambda service errors with full jitter', () => {
+    const tasks = allStates(raw.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([n]) => n).sort()).toEqual(['CopyAttachment', 'FinishTicket', 'ListAttachments', 'MarkTicket', 'Notify', 'RedactVerified']);
+    for (const [name, task] of tasks) {
+      expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+      const lambdaRetry = task.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect({ name, jitter: lambdaRetry?.JitterStrategy }).toEqual({ name, jitter: 'FULL' });
+    }
+  });
+
+  test('the Map is inline, with its concurrency from the listing and a per-item Catch that records a failed file', () => {
+    const map = raw.States.CopyAttachments as State & { MaxConcurrencyPath?: string; ItemProcessor: { ProcessorConfig: { Mode: string }; StartAt: string; States: Record<string, State> } };
+    expect(map.Type).toBe('Map');
+    expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('INLINE');
+    expect(map.MaxConcurrencyPath).toBe('$.listing.maxConcurrency');
+    const copy = map.ItemProcessor.States.CopyAttachment!;
+    expect(copy.Catch?.[0]?.Next).toBe('RecordCopyFailure');
+    // Outages are not caught per item: the Map fails and Redrive re-runs only the failed iterations.
+    expect(copy.Catch?.flatMap((c) => c.ErrorEquals)).not.toContain('States.ALL');
+    expect(copy.Catch?.flatMap((c) => c.ErrorEquals)).not.toContain('ArchiveUnavailable');
+  });
+
+  test('contention (IdempotencyAlreadyInProgressError) has its own retrier where a step is idempotent, and transient errors retry 10 times', () => {
+    const copy = (raw.States.CopyAttachments as State & { ItemProcessor: { States: Record<string, State> } }).ItemProcessor.States.CopyAttachment!;
+    for (const [name, task] of [['CopyAttachment', copy], ['RedactVerified', raw.States.RedactVerified!]] as const) {
+      const own = task.Retry?.filter((r) => r.ErrorEquals.includes('IdempotencyAlreadyInProgressError'));
+      expect({ name, own: own?.map((r) => r.ErrorEquals) }).toEqual({ name, own: [['IdempotencyAlreadyInProgressError']] });
+    }
+    for (const [name, task] of allStates(raw.States).filter(([, s]) => s.Type === 'Task' && s.Retry?.some((r) => r.ErrorEquals.includes('ZendeskUnavailable')))) {
+      const transient = task.Retry!.find((r) => r.ErrorEquals.includes('ZendeskUnavailable'))!;
+      expect({ name, attempts: transient.MaxAttempts, jitter: transient.JitterStrategy }).toEqual({ name, attempts: 10, jitter: 'FULL' });
+    }
+  });
+
+  test("FinishTicket waits out a per-ticket rate limit through WaitForZendeskBudget, a bounded number of times", () => {
+    const finish = raw.States.FinishTicket!;
+    expect(finish.Catch).toEqual([{ ErrorEquals: ['ZendeskRateLimited'], ResultPath: '$.finishDeferred', Next: 'TicketUpdatesLeft' }]);
+    const left = raw.States.TicketUpdatesLeft!;
+    expect(left.Choices).toEqual([{ Variable: '$.redaction.passes', NumericGreaterThanEqualsPath: '$.redaction.maxPasses', Next: 'TicketNotTagged' }]);
+    expect(left.Default).toBe('DeferFinishTicket');
+    expect(raw.States.DeferFinishTicket).toMatchObject({ Type: 'Pass', Next: 'WaitForZendeskBudget', Parameters: { redaction: { done: false, retryAfterSeconds: 600 } } });
+    expect(raw.States.WaitForZendeskBudget!.SecondsPath).toBe('$.redaction.retryAfterSeconds');
+    expect(raw.States.TicketNotTagged!.Type).toBe('Fail');
+  });
+
+  test('no state carries a file name or content URL field', () => {
+    expect(text).not.toMatch(/file_name|content_url|fileName|contentUrl/);
+  });
+});
