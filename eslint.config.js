@@ -33,4 +33,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Product code stays in small functions a newcomer can read at once.
+    files: ['lambdas/**/*.ts', 'local/**/*.ts', 'cli/**/*.ts', 'infra/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }] },
+  },
 );

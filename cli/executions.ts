@@ -1,40 +1,35 @@
 import { resolve } from 'node:path';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  ListExecutionsCommand,
-  RedriveExecutionCommand,
-  SFNClient,
-  StartExecutionCommand,
-  type DescribeExecutionOutput,
-  type ExecutionStatus as SfnStatus,
-  type HistoryEvent as SfnEvent,
-} from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { causeMessage, ConfigurationError } from '../lambdas/shared/errors.js';
 import type { ExecutionInput } from '../lambdas/shared/types.js';
-import { ExecutionHistory, type ExecutionRecord } from '../local/runtime/history.js';
+import type { ExecutionRecord } from '../local/runtime/history.js';
 import { describePath } from '../local/runtime/path.js';
 import { summaryOf } from '../local/runtime/summary.js';
-import { historyEventsFromAws } from './aws-history.js';
+import { listAwsExecutions, redriveAwsExecution, showAwsExecution } from './executions-aws.js';
+import { listLocalExecutions, localRedriveUnavailable, showLocalExecution } from './executions-local.js';
 import { formatBytes, formatDuration, formatTime, table } from './format.js';
 import { UsageError } from './output.js';
-import { fileReport, runExecutionName, type FileReport } from './run.js';
+import { fileReport, type FileReport } from './run.js';
 
 /**
  * `attachment-vault executions list|show|redrive` and `rerun`: the deployed state machine through the Step Functions
- * API, or (--local) the local engine's saved histories under <ATTACHMENT_VAULT_DATA_DIR or .local>/executions.
+ * API (executions-aws.ts), or (--local) the local engine's saved histories under
+ * <ATTACHMENT_VAULT_DATA_DIR or .local>/executions (executions-local.ts).
  * Each function returns a plain document; main.ts prints it (JSON, or the text formatters below).
  */
+
+export { rerunOnAws } from './executions-aws.js';
 
 export const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'PENDING_REDRIVE'] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** Where the executions live: the deployed state machine, or the local history directory. */
 export type AwsTarget = { kind: 'aws'; sfn: SFNClient; stateMachineArn?: string };
-export type Target = AwsTarget | { kind: 'local'; historyDir: string };
+export type LocalTarget = { kind: 'local'; historyDir: string };
+export type Target = AwsTarget | LocalTarget;
 
 /** An execution as show reads it: a local record, or an AWS one (whose status may also be PENDING_REDRIVE). */
-type AnyRecord = Omit<ExecutionRecord, 'status'> & { status: string };
+export type AnyRecord = Omit<ExecutionRecord, 'status'> & { status: string };
 
 export class ExecutionNotFound extends Error {
   override readonly name = 'ExecutionDoesNotExist';
@@ -66,11 +61,6 @@ export function awsTarget(options: { stateMachineArn?: string; executionArn?: st
   return { kind: 'aws', sfn, ...(stateMachineArn ? { stateMachineArn } : {}) };
 }
 
-function requireStateMachine(target: AwsTarget, why: string): string {
-  if (!target.stateMachineArn) throw new ConfigurationError(`set STATE_MACHINE_ARN or pass --state-machine-arn ${why} (the stack's StateMachineArn output)`);
-  return target.stateMachineArn;
-}
-
 /** An execution name resolves against the state machine: arn:…:stateMachine:<sm> -> arn:…:execution:<sm>:<name>. */
 export function executionArnOf(nameOrArn: string, stateMachineArn: string | undefined): string {
   if (nameOrArn.startsWith('arn:')) {
@@ -85,7 +75,8 @@ export function executionArnOf(nameOrArn: string, stateMachineArn: string | unde
   return `arn:${partition}:states:${region}:${account}:execution:${machine}:${nameOrArn}`;
 }
 
-function nameOf(nameOrArn: string): string {
+/** The execution name in a name or an execution ARN. */
+export function nameOf(nameOrArn: string): string {
   if (nameOrArn.startsWith('arn:')) {
     const match = EXECUTION_ARN.exec(nameOrArn);
     if (!match) throw new UsageError(`not an execution ARN: ${nameOrArn}`);
@@ -99,7 +90,7 @@ export function ticketIdOfName(name: string): string | undefined {
   return TICKET_IN_NAME.exec(name)?.[1];
 }
 
-function ticketIdOfInput(input: unknown): string | undefined {
+export function ticketIdOfInput(input: unknown): string | undefined {
   const id = (input as { ticketId?: unknown } | undefined)?.ticketId;
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
@@ -147,58 +138,20 @@ export interface ListOptions {
 
 export const DEFAULT_LIST_LIMIT = 100;
 
+/** What list asks either half: the status filter, the oldest start time (epoch ms) and the row limit. */
+export interface ListQuery {
+  status?: Status;
+  since?: number;
+  limit: number;
+}
+
 export async function listExecutions(target: Target, options: ListOptions = {}): Promise<ExecutionRow[]> {
-  const limit = options.limit ?? DEFAULT_LIST_LIMIT;
-  const since = options.since?.getTime();
-  if (target.kind === 'local') {
-    const records = await new ExecutionHistory(target.historyDir).list();
-    return records
-      .filter((r) => !options.status || r.status === options.status)
-      .filter((r) => since === undefined || Date.parse(r.startDate) >= since)
-      .slice(0, limit)
-      .map((r) => {
-        const ticketId = ticketIdOfInput(r.input);
-        return {
-          name: r.executionName,
-          executionArn: r.executionArn,
-          status: r.status,
-          startDate: r.startDate,
-          ...(r.stopDate ? { stopDate: r.stopDate } : {}),
-          ...(ticketId ? { ticketId } : {}),
-        };
-      });
-  }
-  const stateMachineArn = requireStateMachine(target, 'to list executions');
-  const rows: ExecutionRow[] = [];
-  let nextToken: string | undefined;
-  // ListExecutions returns the newest first: the first execution older than --since ends the listing.
-  do {
-    const page = await target.sfn.send(
-      new ListExecutionsCommand({
-        stateMachineArn,
-        ...(options.status ? { statusFilter: options.status as SfnStatus } : {}),
-        maxResults: Math.min(100, Math.max(1, limit - rows.length)),
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    );
-    for (const item of page.executions ?? []) {
-      const start = item.startDate?.getTime() ?? 0;
-      if (since !== undefined && start < since) return rows;
-      const ticketId = item.name ? ticketIdOfName(item.name) : undefined;
-      rows.push({
-        name: item.name ?? '',
-        executionArn: item.executionArn ?? '',
-        status: item.status ?? 'UNKNOWN',
-        startDate: new Date(start).toISOString(),
-        ...(item.stopDate ? { stopDate: item.stopDate.toISOString() } : {}),
-        ...(ticketId ? { ticketId } : {}),
-        ...(item.redriveCount ? { redriveCount: item.redriveCount } : {}),
-      });
-      if (rows.length >= limit) return rows;
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return rows;
+  const query: ListQuery = {
+    ...(options.status ? { status: options.status } : {}),
+    ...(options.since ? { since: options.since.getTime() } : {}),
+    limit: options.limit ?? DEFAULT_LIST_LIMIT,
+  };
+  return target.kind === 'local' ? listLocalExecutions(target.historyDir, query) : listAwsExecutions(target, query);
 }
 
 export function formatExecutionTable(rows: ExecutionRow[], now: Date = new Date()): string {
@@ -237,7 +190,7 @@ export interface ExecutionDetails {
   attachments: Array<FileReport & { size?: number }>;
 }
 
-function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<ExecutionDetails> = {}): ExecutionDetails {
+export function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<ExecutionDetails> = {}): ExecutionDetails {
   const ticketId = ticketIdOfInput(record.input) ?? ticketIdOfName(record.executionName);
   return {
     source,
@@ -255,63 +208,8 @@ function detailsOf(source: 'aws' | 'local', record: AnyRecord, extra: Partial<Ex
   };
 }
 
-async function fullHistory(sfn: SFNClient, executionArn: string): Promise<SfnEvent[]> {
-  const events: SfnEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, includeExecutionData: true, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
-function parsedInput(text: string | undefined): unknown {
-  try {
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function describe(sfn: SFNClient, executionArn: string): Promise<DescribeExecutionOutput> {
-  try {
-    return await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') throw new ExecutionNotFound(`no execution ${executionArn}`);
-    throw error;
-  }
-}
-
 export async function showExecution(target: Target, nameOrArn: string): Promise<ExecutionDetails> {
-  if (target.kind === 'local') {
-    const name = nameOf(nameOrArn);
-    const record = await new ExecutionHistory(target.historyDir).get(name);
-    if (!record) throw new ExecutionNotFound(`no local execution named ${name} in ${target.historyDir}`);
-    return detailsOf('local', record);
-  }
-  const executionArn = executionArnOf(nameOrArn, target.stateMachineArn);
-  const execution = await describe(target.sfn, executionArn);
-  const events = historyEventsFromAws(await fullHistory(target.sfn, executionArn));
-  const record: AnyRecord = {
-    executionName: execution.name ?? nameOf(executionArn),
-    executionArn,
-    stateMachineArn: execution.stateMachineArn ?? '',
-    status: execution.status ?? 'UNKNOWN',
-    input: parsedInput(execution.input),
-    ...(execution.error ? { error: execution.error } : {}),
-    ...(execution.cause ? { cause: execution.cause } : {}),
-    startDate: (execution.startDate ?? new Date(0)).toISOString(),
-    ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
-    events,
-  };
-  return detailsOf('aws', record, {
-    ...(execution.redriveCount ? { redriveCount: execution.redriveCount } : {}),
-    ...(execution.redriveStatus ? { redriveStatus: execution.redriveStatus } : {}),
-    ...(execution.redriveStatusReason ? { redriveStatusReason: execution.redriveStatusReason } : {}),
-  });
+  return target.kind === 'local' ? showLocalExecution(target.historyDir, nameOrArn) : showAwsExecution(target, nameOrArn);
 }
 
 export function formatExecutionDetails(d: ExecutionDetails): string {
@@ -366,59 +264,12 @@ export interface RedriveReport {
   ticketId?: string;
 }
 
-function rerunHint(ticketId: string | undefined, local = false): string {
+export function rerunHint(ticketId: string | undefined, local = false): string {
   return `start a new execution for the ticket instead: attachment-vault rerun --ticket ${ticketId ?? '<ticket id>'}${local ? ' --local' : ''}`;
 }
 
 export async function redriveExecution(target: Target, nameOrArn: string): Promise<RedriveReport> {
-  if (target.kind === 'local') {
-    const name = nameOf(nameOrArn);
-    const record = await new ExecutionHistory(target.historyDir).get(name);
-    if (!record) throw new ExecutionNotFound(`no local execution named ${name} in ${target.historyDir}`);
-    const ticketId = ticketIdOfInput(record.input);
-    return {
-      executionArn: record.executionArn,
-      redriven: false,
-      error: 'RedriveUnavailableLocally',
-      message: 'the local engine has no redrive',
-      status: record.status,
-      hint: rerunHint(ticketId, true),
-      ...(ticketId ? { ticketId } : {}),
-    };
-  }
-  const executionArn = executionArnOf(nameOrArn, target.stateMachineArn);
-  try {
-    const result = await target.sfn.send(new RedriveExecutionCommand({ executionArn }));
-    return { executionArn, redriven: true, redriveDate: (result.redriveDate ?? new Date()).toISOString() };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : 'Error';
-    if (name === 'ExecutionDoesNotExist') throw new ExecutionNotFound(`no execution ${executionArn}`);
-    const message = error instanceof Error ? error.message : String(error);
-    let execution: DescribeExecutionOutput;
-    try {
-      execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    } catch {
-      throw error;
-    }
-    const ticketId = ticketIdOfInput(parsedInput(execution.input)) ?? ticketIdOfName(execution.name ?? '');
-    let hint: string;
-    if (execution.status === 'SUCCEEDED') hint = `it succeeded, so there is nothing to redrive; to process the ticket again, ${rerunHint(ticketId)}`;
-    else if (execution.status === 'RUNNING') hint = 'it is still running: wait for it to end, then redrive it if it fails';
-    else if (execution.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') hint = 'only its Map Run can be redriven (Distributed Map)';
-    else if (execution.redriveStatus === 'REDRIVABLE') hint = 'Step Functions reports it as redrivable: check the error above and try again';
-    else hint = `Step Functions will not redrive it (redrive works within 14 days of a FAILED, ABORTED or TIMED_OUT end, under 25,000 events); ${rerunHint(ticketId)}`;
-    return {
-      executionArn,
-      redriven: false,
-      error: name,
-      message,
-      ...(execution.status ? { status: execution.status } : {}),
-      ...(execution.redriveStatus ? { redriveStatus: execution.redriveStatus } : {}),
-      ...(execution.redriveStatusReason ? { redriveStatusReason: execution.redriveStatusReason } : {}),
-      hint,
-      ...(ticketId ? { ticketId } : {}),
-    };
-  }
+  return target.kind === 'local' ? localRedriveUnavailable(target.historyDir, nameOrArn) : redriveAwsExecution(target, nameOrArn);
 }
 
 export function explainRedrive(report: RedriveReport): string {
@@ -441,19 +292,4 @@ export interface RerunReport {
   startDate: string;
   status: 'RUNNING';
   input: ExecutionInput;
-}
-
-/** A new execution for the ticket on AWS (the local rerun is runTicket(runtime, id, 'rerun')). */
-export async function rerunOnAws(target: AwsTarget, ticketId: string, now: Date = new Date()): Promise<RerunReport> {
-  const stateMachineArn = requireStateMachine(target, 'to start an execution');
-  const executionName = runExecutionName(ticketId, 'rerun', now);
-  const input: ExecutionInput = { ticketId, source: 'rerun' };
-  const result = await target.sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
-  return {
-    executionName,
-    executionArn: result.executionArn ?? executionArnOf(executionName, stateMachineArn),
-    startDate: (result.startDate ?? now).toISOString(),
-    status: 'RUNNING',
-    input,
-  };
 }

@@ -141,7 +141,16 @@ function readTrigger(value: unknown, route: string): ZendeskTrigger {
   };
 }
 
-export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminApi {
+/** One authenticated admin call; every failure comes out as a vocabulary error (ADMIN_STATUSES for 4xx). */
+type AdminCall = <T>(route: string, subject: string, input: string | URL, init?: Options) => Promise<T>;
+
+interface AdminTransport {
+  /** Origin of the Zendesk account: next pages must stay on it. */
+  origin: string;
+  call: AdminCall;
+}
+
+function createAdminTransport(options: ZendeskAdminOptions): AdminTransport {
   const origin = zendeskOrigin(options.baseUrl);
   const maxWait = options.maxInProcessRetryAfterSeconds ?? 10;
   const api: KyInstance = createHttp(
@@ -171,31 +180,47 @@ export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminAp
     }
   }
 
-  /** Follows cursor pages (meta.has_more + links.next) or offset pages (next_page), on the account's origin only. */
-  async function listAll<T>(route: string, path: string, key: string, searchParams: Record<string, string | number>): Promise<T[]> {
-    const items: T[] = [];
-    let next: string | URL = path;
-    let init: Options = { searchParams };
-    for (let page = 1; ; page++) {
-      const body: Record<string, unknown> | undefined = await call<Record<string, unknown> | undefined>(route, `page ${page}`, next, init);
-      const list = body?.[key];
-      if (!Array.isArray(list)) throw unexpected(route, `no ${key} array`);
-      items.push(...(list as T[]));
-      const meta = body?.meta as { has_more?: unknown } | undefined;
-      const links = body?.links as { next?: unknown } | undefined;
-      const link: unknown = meta?.has_more === true ? links?.next : meta === undefined ? body?.next_page : undefined;
-      if (typeof link !== 'string' || !link) return items;
-      const url: URL = new URL(link, `${origin}/`);
-      if (!isOnOrigin(url, origin)) throw unexpected(route, 'next page leaves the Zendesk origin');
-      if (page >= MAX_PAGES) throw unexpected(route, `pagination does not end (page ${page})`);
-      next = url;
-      init = {};
-    }
-  }
+  return { origin, call };
+}
 
+/** Follows cursor pages (meta.has_more + links.next) or offset pages (next_page), on the account's origin only. */
+async function listAll<T>(
+  { origin, call }: AdminTransport,
+  route: string,
+  path: string,
+  key: string,
+  searchParams: Record<string, string | number>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | URL = path;
+  let init: Options = { searchParams };
+  for (let page = 1; ; page++) {
+    const body: Record<string, unknown> | undefined = await call<Record<string, unknown> | undefined>(route, `page ${page}`, next, init);
+    const list = body?.[key];
+    if (!Array.isArray(list)) throw unexpected(route, `no ${key} array`);
+    items.push(...(list as T[]));
+    const meta = body?.meta as { has_more?: unknown } | undefined;
+    const links = body?.links as { next?: unknown } | undefined;
+    const link: unknown = meta?.has_more === true ? links?.next : meta === undefined ? body?.next_page : undefined;
+    if (typeof link !== 'string' || !link) return items;
+    const url: URL = new URL(link, `${origin}/`);
+    if (!isOnOrigin(url, origin)) throw unexpected(route, 'next page leaves the Zendesk origin');
+    if (page >= MAX_PAGES) throw unexpected(route, `pagination does not end (page ${page})`);
+    next = url;
+    init = {};
+  }
+}
+
+type WebhooksApi = Pick<ZendeskAdminApi, 'findWebhooks' | 'createWebhook' | 'updateWebhook' | 'webhookSigningSecret'>;
+
+function webhooksApi(transport: AdminTransport): WebhooksApi {
+  const { call } = transport;
   return {
     async findWebhooks(name) {
-      const all = await listAll<unknown>('listWebhooks', 'api/v2/webhooks', 'webhooks', { 'filter[name_contains]': name, 'page[size]': 100 });
+      const all = await listAll<unknown>(transport, 'listWebhooks', 'api/v2/webhooks', 'webhooks', {
+        'filter[name_contains]': name,
+        'page[size]': 100,
+      });
       return all.map((w) => readWebhook(w, 'listWebhooks')).filter((w) => w.name === name);
     },
     async createWebhook(fields) {
@@ -219,8 +244,16 @@ export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminAp
       if (typeof secret !== 'string' || !secret) throw unexpected('webhookSigningSecret', 'no secret');
       return secret;
     },
+  };
+}
+
+type TriggersApi = Pick<ZendeskAdminApi, 'findTriggers' | 'createTrigger' | 'updateTrigger'>;
+
+function triggersApi(transport: AdminTransport): TriggersApi {
+  const { call } = transport;
+  return {
     async findTriggers(title) {
-      const all = await listAll<unknown>('listTriggers', 'api/v2/triggers', 'triggers', { 'page[size]': 100 });
+      const all = await listAll<unknown>(transport, 'listTriggers', 'api/v2/triggers', 'triggers', { 'page[size]': 100 });
       return all.map((t) => readTrigger(t, 'listTriggers')).filter((t) => t.title === title);
     },
     async createTrigger(fields) {
@@ -232,4 +265,9 @@ export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminAp
       return readTrigger(body?.trigger, 'updateTrigger');
     },
   };
+}
+
+export function createZendeskAdmin(options: ZendeskAdminOptions): ZendeskAdminApi {
+  const transport = createAdminTransport(options);
+  return { ...webhooksApi(transport), ...triggersApi(transport) };
 }

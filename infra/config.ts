@@ -75,108 +75,133 @@ const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 const NOTIFY_FORMATS: readonly NotifyFormat[] = ['slack', 'zapier'];
 const RETENTION_VALUES = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
-/** Reads and validates the whole configuration; throws one ContextError listing every invalid key. */
-export function readVaultConfig(context: ContextReader): VaultConfig {
-  const problems: string[] = [];
-  const fail = (key: string, rule: string, value: unknown): undefined => {
-    problems.push(`"${key}" ${rule} (got ${JSON.stringify(value)})`);
+type ContextKey = keyof typeof CONTEXT_DEFAULTS;
+
+/** Reads context values with their defaults, and collects every problem (each names its key) instead of throwing. */
+class ContextValues {
+  readonly problems: string[] = [];
+
+  constructor(private readonly context: ContextReader) {}
+
+  readonly fail = (key: string, rule: string, value: unknown): undefined => {
+    this.problems.push(`"${key}" ${rule} (got ${JSON.stringify(value)})`);
     return undefined;
   };
 
-  const raw = (key: keyof typeof CONTEXT_DEFAULTS): unknown => {
-    const value = context(key);
+  raw(key: ContextKey): unknown {
+    const value = this.context(key);
     return value === undefined || value === null ? CONTEXT_DEFAULTS[key] : value;
-  };
+  }
 
-  const text = (key: keyof typeof CONTEXT_DEFAULTS): string => {
-    const value = raw(key);
+  text(key: ContextKey): string {
+    const value = this.raw(key);
     if (typeof value !== 'string' && typeof value !== 'number') {
-      fail(key, 'must be a string', value);
+      this.fail(key, 'must be a string', value);
       return String(CONTEXT_DEFAULTS[key]);
     }
     return String(value).trim();
-  };
+  }
 
-  const integer = (key: keyof typeof CONTEXT_DEFAULTS, min: number, max: number): number => {
-    const value = raw(key);
+  integer(key: ContextKey, min: number, max: number): number {
+    const value = this.raw(key);
     const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() ? Number(value) : NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      fail(key, `must be an integer between ${min} and ${max}`, value);
+      this.fail(key, `must be an integer between ${min} and ${max}`, value);
       return CONTEXT_DEFAULTS[key] as number;
     }
     return parsed;
-  };
+  }
 
-  const matching = (key: keyof typeof CONTEXT_DEFAULTS, pattern: RegExp, rule: string): string => {
-    const value = text(key);
-    if (!pattern.test(value)) fail(key, rule, value);
+  matching(key: ContextKey, pattern: RegExp, rule: string): string {
+    const value = this.text(key);
+    if (!pattern.test(value)) this.fail(key, rule, value);
     return value;
-  };
+  }
 
-  const oneOf = <T extends string>(key: keyof typeof CONTEXT_DEFAULTS, allowed: readonly T[], normalise: (s: string) => string): T => {
-    const value = normalise(text(key));
+  oneOf<T extends string>(key: ContextKey, allowed: readonly T[], normalise: (s: string) => string): T {
+    const value = normalise(this.text(key));
     if (!(allowed as readonly string[]).includes(value)) {
-      fail(key, `must be one of ${allowed.join(', ')}`, value);
+      this.fail(key, `must be one of ${allowed.join(', ')}`, value);
       return CONTEXT_DEFAULTS[key] as T;
     }
     return value as T;
-  };
+  }
+}
 
-  const zendeskUrl = readZendeskUrl(context, fail);
-
+function readTags(values: ContextValues): VaultConfig['tags'] {
   const tagRule = 'must be a Zendesk tag: lower-case letters, digits and _ - : . / (1-80 characters, no spaces)';
   const tags = {
-    request: matching('tagRequest', TAG, tagRule),
-    processing: matching('tagProcessing', TAG, tagRule),
-    archived: matching('tagArchived', TAG, tagRule),
-    failed: matching('tagFailed', TAG, tagRule),
+    request: values.matching('tagRequest', TAG, tagRule),
+    processing: values.matching('tagProcessing', TAG, tagRule),
+    archived: values.matching('tagArchived', TAG, tagRule),
+    failed: values.matching('tagFailed', TAG, tagRule),
   };
   const tagValues = Object.values(tags);
   if (new Set(tagValues).size !== tagValues.length) {
-    fail('tagRequest/tagProcessing/tagArchived/tagFailed', 'must be four different tags', tagValues);
+    values.fail('tagRequest/tagProcessing/tagArchived/tagFailed', 'must be four different tags', tagValues);
   }
+  return tags;
+}
 
-  const contentHosts = readList(raw('contentHosts'));
-  if (contentHosts.length === 0) fail('contentHosts', 'must name at least one host', raw('contentHosts'));
+function readContentHosts(values: ContextValues): string[] {
+  const contentHosts = readList(values.raw('contentHosts'));
+  if (contentHosts.length === 0) values.fail('contentHosts', 'must name at least one host', values.raw('contentHosts'));
   for (const host of contentHosts) {
     if (!HOST_PATTERN.test(host) && !isHttpsOrigin(host)) {
-      fail('contentHosts', 'entries must be host names, `*.`-prefixed host names or https:// origins', host);
+      values.fail('contentHosts', 'entries must be host names, `*.`-prefixed host names or https:// origins', host);
     }
   }
+  return contentHosts;
+}
 
-  const alarmEmail = text('alarmEmail');
-  if (alarmEmail && !EMAIL.test(alarmEmail)) fail('alarmEmail', 'must be one e-mail address, or empty for none', alarmEmail);
+function readAlarmEmail(values: ContextValues): string {
+  const alarmEmail = values.text('alarmEmail');
+  if (alarmEmail && !EMAIL.test(alarmEmail)) values.fail('alarmEmail', 'must be one e-mail address, or empty for none', alarmEmail);
+  return alarmEmail;
+}
 
-  const logRetentionDays = integer('logRetentionDays', 1, 9999);
+function readLogRetentionDays(values: ContextValues): number {
+  const logRetentionDays = values.integer('logRetentionDays', 1, 9999);
   if (!RETENTION_VALUES.includes(logRetentionDays)) {
-    fail('logRetentionDays', `must be one of CloudWatch Logs' retention values (${RETENTION_VALUES.join(', ')})`, logRetentionDays);
+    values.fail('logRetentionDays', `must be one of CloudWatch Logs' retention values (${RETENTION_VALUES.join(', ')})`, logRetentionDays);
   }
+  return logRetentionDays;
+}
 
-  const apiThrottleRateLimit = integer('apiThrottleRateLimit', 1, 10_000);
-  const apiThrottleBurstLimit = integer('apiThrottleBurstLimit', 1, 5_000);
+/** Reads and validates the whole configuration; throws one ContextError listing every invalid key. */
+export function readVaultConfig(context: ContextReader): VaultConfig {
+  const values = new ContextValues(context);
+  // Problems are listed in the order they are found: keep the reads in this order.
+  const zendeskUrl = readZendeskUrl(context, values.fail);
+  const tags = readTags(values);
+  const contentHosts = readContentHosts(values);
+  const alarmEmail = readAlarmEmail(values);
+  const logRetentionDays = readLogRetentionDays(values);
+  const apiThrottleRateLimit = values.integer('apiThrottleRateLimit', 1, 10_000);
+  const apiThrottleBurstLimit = values.integer('apiThrottleBurstLimit', 1, 5_000);
 
   const config: VaultConfig = {
-    stackName: matching('stackName', STACK_NAME, 'must be a CloudFormation stack name (letters, digits, -; starts with a letter)'),
+    stackName: values.matching('stackName', STACK_NAME, 'must be a CloudFormation stack name (letters, digits, -; starts with a letter)'),
     zendeskUrl: zendeskUrl ?? '',
     contentHosts,
     tags,
     // Zendesk's rate limits are account-wide, so the Map stays narrow; 0 (unbounded) is not offered.
-    mapMaxConcurrency: integer('mapMaxConcurrency', 1, 40),
-    notifyFormat: oneOf('notifyFormat', NOTIFY_FORMATS, (s) => s.toLowerCase()),
-    objectLockDays: integer('objectLockDays', 0, 36_500),
-    noncurrentVersionExpirationDays: integer('noncurrentVersionExpirationDays', 1, 36_500),
+    mapMaxConcurrency: values.integer('mapMaxConcurrency', 1, 40),
+    notifyFormat: values.oneOf('notifyFormat', NOTIFY_FORMATS, (s) => s.toLowerCase()),
+    objectLockDays: values.integer('objectLockDays', 0, 36_500),
+    noncurrentVersionExpirationDays: values.integer('noncurrentVersionExpirationDays', 1, 36_500),
     alarmEmail: alarmEmail || undefined,
-    maxAttachmentMb: integer('maxAttachmentMb', 1, 5 * 1024),
-    webhookTimestampToleranceSeconds: integer('webhookTimestampToleranceSeconds', 30, 86_400),
+    maxAttachmentMb: values.integer('maxAttachmentMb', 1, 5 * 1024),
+    webhookTimestampToleranceSeconds: values.integer('webhookTimestampToleranceSeconds', 30, 86_400),
     logRetentionDays: logRetentionDays as RetentionDays,
-    logLevel: oneOf('logLevel', LOG_LEVELS, (s) => s.toUpperCase()),
+    logLevel: values.oneOf('logLevel', LOG_LEVELS, (s) => s.toUpperCase()),
     apiThrottleRateLimit,
     apiThrottleBurstLimit,
   };
 
-  if (problems.length > 0) {
+  if (values.problems.length > 0) {
     throw new ContextError(
-      `Invalid attachment-vault context (set it in cdk.json "context" or with -c key=value):\n  - ${problems.join('\n  - ')}`,
+      `Invalid attachment-vault context (set it in cdk.json "context" or with -c key=value):\n  - ${values.problems.join('\n  - ')}`,
     );
   }
   return config;

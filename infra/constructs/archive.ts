@@ -39,14 +39,24 @@ export class Archive extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
+    // Order matters: construct IDs and the order of policy statements shape the synthesized template.
+    this.key = this.createKey();
+    this.accessLogsBucket = this.createAccessLogsBucket();
+    this.bucket = this.createBucket(props);
+    this.readerRole = this.createReaderRole();
+    this.denyReadsExceptVaultReaders();
+  }
 
-    this.key = new Key(this, 'Key', {
+  private createKey(): Key {
+    return new Key(this, 'Key', {
       description: 'attachment-vault: encrypts archived Zendesk attachments',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
 
-    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+  private createAccessLogsBucket(): Bucket {
+    const bucket = new Bucket(this, 'AccessLogs', {
       // Server access logs can only be delivered with SSE-S3, and an Object Lock bucket cannot be a target.
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -58,9 +68,13 @@ export class Archive extends Construct {
     });
     // Not logged itself (that would loop). cdk-nag S1 recognises a bucket that receives another bucket's
     // access logs as compliant, so no acknowledgement is needed (nag.test.ts fails on unused ones).
+    return bucket;
+  }
 
+  /** The archive itself, encrypted with the key, logging to the access-log bucket (both created first). */
+  private createBucket(props: ArchiveProps): Bucket {
     const objectLock = props.objectLockDays > 0;
-    this.bucket = new Bucket(this, 'Bucket', {
+    return new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
@@ -85,34 +99,41 @@ export class Archive extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
 
-    this.readerRole = new Role(this, 'ReaderRole', {
+  /** The reader role: list the bucket, read objects under the prefix, decrypt through S3 (needs the bucket). */
+  private createReaderRole(): Role {
+    const role = new Role(this, 'ReaderRole', {
       // Any principal of this account whose own IAM policy allows sts:AssumeRole on this role.
       assumedBy: new AccountRootPrincipal(),
       description: 'attachment-vault: read archived attachments (the only reader besides the copy and redact steps)',
       maxSessionDuration: Duration.hours(1),
     });
-    this.readerRole.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'ListArchive',
         actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [this.bucket.bucketArn],
       }),
     );
-    this.readerRole.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'ReadArchivedObjects',
         actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'],
         resources: [this.objectsArn()],
       }),
     );
-    this.grantDecryptThroughS3(this.readerRole);
-    this.allowObjectReads(this.readerRole);
-    Validations.of(this.readerRole).acknowledge({
+    this.grantDecryptThroughS3(role);
+    this.allowObjectReads(role);
+    Validations.of(role).acknowledge({
       id: this.objectWildcardFinding(),
       reason: 'Objects are keyed tickets/{ticketId}/{attachmentId}: the reader needs every object under the prefix, and nothing else.',
     });
+    return role;
+  }
 
+  /** The bucket-policy and key-policy Denies: only the roles passed to allowObjectReads (resolved lazily) may read. */
+  private denyReadsExceptVaultReaders(): void {
     const readers = Lazy.list({ produce: () => this.readerArns });
     this.bucket.addToResourcePolicy(
       new PolicyStatement({

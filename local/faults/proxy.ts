@@ -61,6 +61,79 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+/** What forwarding a request needs: the proxy's options, target, fault layer, upstream agent and request log. */
+interface ProxyState {
+  readonly options: FaultProxyOptions;
+  readonly target: URL;
+  readonly faults: FaultLayer;
+  readonly agent: http.Agent;
+  readonly requests: ProxiedRequest[];
+}
+
+/** Logs the request; its status is the one sent to the client, known when the response closes. */
+function logRequest(state: ProxyState, req: IncomingMessage, res: ServerResponse): ProxiedRequest {
+  const route = state.options.classify?.(req);
+  const entry: ProxiedRequest = { method: req.method ?? 'GET', target: req.url ?? '/', status: 0 };
+  if (route !== undefined) entry.route = route;
+  state.requests.push(entry);
+  res.on('close', () => {
+    entry.status = res.headersSent ? res.statusCode : 0;
+  });
+  return entry;
+}
+
+/** Streams the request to the target; undefined when the target could not be reached (the client got a 502). */
+async function sendUpstream(state: ProxyState, req: IncomingMessage, res: ServerResponse): Promise<IncomingMessage | undefined> {
+  const { options, target, agent } = state;
+  const headers = endToEnd(req.headers);
+  if (options.rewriteHost) headers.host = target.host;
+  const upstream = http.request({
+    protocol: target.protocol,
+    hostname: target.hostname,
+    port: target.port,
+    method: req.method,
+    path: req.url,
+    headers,
+    agent,
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+  try {
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      upstream.once('response', resolve);
+      upstream.once('error', reject);
+    });
+  } catch (error) {
+    sendSimple(res, {
+      status: 502,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: Buffer.from(JSON.stringify({ error: 'BadGateway', description: String((error as Error).message) })),
+    });
+    return undefined;
+  }
+}
+
+async function forward(state: ProxyState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const entry = logRequest(state, req, res);
+  const hit = state.faults.take({ method: entry.method, target: entry.target, route: entry.route });
+  if (hit) entry.fault = hit.fault.kind;
+  if (await applyFaultBefore(hit?.fault, res)) {
+    req.resume();
+    return;
+  }
+
+  const upstreamResponse = await sendUpstream(state, req, res);
+  if (!upstreamResponse) return;
+  await deliver(
+    req,
+    res,
+    { status: upstreamResponse.statusCode ?? 502, headers: endToEnd(upstreamResponse.headers), body: upstreamResponse },
+    hit?.fault,
+  );
+}
+
 /**
  * A reverse proxy that streams requests and responses through unchanged (no buffering) except where a fault rule
  * fires. Put it in front of any HTTP server, e.g. the embedded S3 with `classify: (req) => s3Operation(req)`.
@@ -71,62 +144,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const faults = new FaultLayer(options.faults);
   const agent = new http.Agent({ keepAlive: true });
   const requests: ProxiedRequest[] = [];
-
-  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const route = options.classify?.(req);
-    const entry: ProxiedRequest = { method: req.method ?? 'GET', target: req.url ?? '/', status: 0 };
-    if (route !== undefined) entry.route = route;
-    requests.push(entry);
-    res.on('close', () => {
-      entry.status = res.headersSent ? res.statusCode : 0;
-    });
-
-    const hit = faults.take({ method: entry.method, target: entry.target, route });
-    if (hit) entry.fault = hit.fault.kind;
-    if (await applyFaultBefore(hit?.fault, res)) {
-      req.resume();
-      return;
-    }
-
-    const headers = endToEnd(req.headers);
-    if (options.rewriteHost) headers.host = target.host;
-    const upstream = http.request({
-      protocol: target.protocol,
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent,
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
-    let upstreamResponse: IncomingMessage;
-    try {
-      upstreamResponse = await new Promise<IncomingMessage>((resolve, reject) => {
-        upstream.once('response', resolve);
-        upstream.once('error', reject);
-      });
-    } catch (error) {
-      sendSimple(res, {
-        status: 502,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: Buffer.from(JSON.stringify({ error: 'BadGateway', description: String((error as Error).message) })),
-      });
-      return;
-    }
-    await deliver(
-      req,
-      res,
-      { status: upstreamResponse.statusCode ?? 502, headers: endToEnd(upstreamResponse.headers), body: upstreamResponse },
-      hit?.fault,
-    );
-  }
+  const state: ProxyState = { options, target, faults, agent, requests };
 
   const server = http.createServer((req, res) => {
-    forward(req, res).catch(() => {
+    forward(state, req, res).catch(() => {
       if (!res.headersSent) sendSimple(res, { status: 502 });
       else res.destroy();
     });

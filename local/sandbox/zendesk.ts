@@ -1,14 +1,12 @@
 import http from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { applyFaultBefore, deliver, FaultLayer, type FaultKind, type FaultPlan } from '../faults/index.js';
-import { download, getAttachment, serveContent, updateAttachment } from './attachments.js';
+import { FaultLayer, type FaultPlan } from '../faults/index.js';
 import { DEFAULT_AUTH, SandboxAuth, type SandboxAuthConfig } from './auth.js';
-import { listComments, redactAttachmentLegacy, redactComment } from './comments.js';
 import { ContentUrlSigner } from './content.js';
-import { ROUTE_KINDS, type Exchange, type RedactionEntry, type Route, type RouteKind, type SandboxContext } from './context.js';
-import { HttpError, isoSeconds, json, parseBody, readBody, zendeskError, type Reply } from './http.js';
-import { commentJson, contentUrl, type ApiComment } from './json.js';
+import type { RedactionEntry, RouteKind, SandboxContext } from './context.js';
+import { commentJson, type ApiComment } from './json.js';
+import { RequestLog, type SandboxRequest } from './request-log.js';
+import { routeTable } from './routes.js';
+import { closeServer, listen, requestHandler, type ServerDeps } from './server.js';
 import {
   SandboxClock,
   WindowBudget,
@@ -17,25 +15,13 @@ import {
   type AttachmentRecord,
   type BudgetState,
   type CommentSeed,
-  type MalwareScanResult,
   type TicketRecord,
   type TicketSeed,
   type TicketStatus,
 } from './store.js';
-import { addTags, getMe, getTags, getTicket, removeTags, setTags } from './tickets.js';
-import { createTrigger, deleteTrigger, listTriggers, showTrigger, TriggerRegistry, updateTrigger, type TriggerFiring } from './triggers.js';
-import {
-  createWebhook,
-  deleteWebhook,
-  listWebhooks,
-  patchWebhook,
-  putWebhook,
-  resetSigningSecret,
-  showSigningSecret,
-  showWebhook,
-  WebhookRegistry,
-  type WebhookDelivery,
-} from './webhooks.js';
+import { TriggerRegistry, type TriggerFiring } from './triggers.js';
+import { attachmentView, ticketView, type AttachmentView, type CommentView, type TicketView } from './views.js';
+import { WebhookRegistry, type WebhookDelivery } from './webhooks.js';
 
 /**
  * A local Zendesk for tests, benchmarks and the demo: the API as docs/zendesk.md describes it, on one port, and a
@@ -47,6 +33,8 @@ export type { RedactionEntry, RouteKind } from './context.js';
 export type { ApiAttachment, ApiComment } from './json.js';
 export type { WebhookDelivery } from './webhooks.js';
 export type { TriggerFiring } from './triggers.js';
+export type { SandboxRequest } from './request-log.js';
+export type { AttachmentView, CommentView, TicketView } from './views.js';
 export { generatedSha256, generatedStream, type GeneratedData } from './content.js';
 export { signWebhook } from './webhooks.js';
 
@@ -72,60 +60,6 @@ export interface SandboxZendeskOptions {
   /** Injectable wall clock (ms); advanceClock() adds to it. */
   now?: () => number;
   accountId?: string;
-}
-
-export interface TicketView {
-  id: number;
-  status: TicketStatus;
-  subject: string;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-  deleted: boolean;
-  commentIds: number[];
-}
-
-export interface AttachmentView {
-  id: number;
-  ticketId: number;
-  commentId: number;
-  fileName: string;
-  contentType: string;
-  size: number;
-  inline: boolean;
-  deleted: boolean;
-  malwareScanResult: MalwareScanResult;
-  malwareAccessOverride: boolean;
-  /** `redacted`: replaced by `replacedBy` (a redacted.txt); the id and its token are gone from the API. */
-  state: 'present' | 'redacted';
-  replacedBy?: number;
-  replaces?: number;
-  redactedVia?: 'comment_redactions' | 'legacy';
-  contentUrl: string;
-  thumbnailIds: number[];
-  /** Completed downloads from the content host. */
-  downloads: number;
-}
-
-export interface CommentView {
-  id: number;
-  ticketId: number;
-  attachments: AttachmentView[];
-}
-
-export interface SandboxRequest {
-  seq: number;
-  at: string;
-  role: 'api' | 'content';
-  method: string;
-  /** Path and query with tokens masked (`/attachments/token/{token}/`, no `token=`, no `name=`). */
-  path: string;
-  kind: RouteKind;
-  /** Status sent; 0 when none was (reset). */
-  status: number;
-  /** Whether the request carried an Authorization header. */
-  authorization: boolean;
-  fault?: FaultKind;
 }
 
 export interface SandboxZendesk {
@@ -179,243 +113,39 @@ export interface SandboxZendesk {
   readonly errors: readonly Error[];
 }
 
-const DOWNLOAD_SCOPE = { resource: 'tickets' } as const;
-
-/** The route table: one line per endpoint. Patterns see the path without a `.json` suffix. */
-function routeTable(auth: SandboxAuth): Route[] {
-  const tickets = { resource: 'tickets' };
-  const webhooks = { resource: 'webhooks' };
-  const triggers = { resource: 'triggers' };
-  const api = (method: string, pattern: RegExp, kind: RouteKind, scope: Route['scope'], handle: Route['handle']): Route => ({
-    role: 'api',
-    method,
-    pattern,
-    kind,
-    handle,
-    ...(scope ? { scope } : {}),
-  });
-  return [
-    api('POST', /^\/oauth\/tokens$/, 'oauth', undefined, async (_ctx, ex) => auth.issue(await ex.body())),
-    api('GET', /^\/api\/v2\/users\/me$/, 'users.me', { resource: 'users' }, () => getMe()),
-    api('GET', /^\/api\/v2\/tickets\/(\d+)$/, 'ticket.get', tickets, getTicket),
-    api('GET', /^\/api\/v2\/tickets\/(\d+)\/comments$/, 'comments.list', tickets, listComments),
-    api('GET', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.read', tickets, getTags),
-    api('PUT', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, addTags),
-    api('POST', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, setTags),
-    api('DELETE', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, removeTags),
-    api('PUT', /^\/api\/v2\/tickets\/(\d+)\/comments\/(\d+)\/attachments\/(\d+)\/redact$/, 'legacy_redaction', tickets, redactAttachmentLegacy),
-    // Whether `tickets:write` covers comment_redactions is unconfirmed (docs/zendesk.md#redaction): only broad `write` does here.
-    api('PUT', /^\/api\/v2\/comment_redactions\/(\d+)$/, 'redaction', { resource: 'tickets', broadOnly: true }, redactComment),
-    api('GET', /^\/api\/v2\/attachments\/(\d+)$/, 'attachment.get', tickets, getAttachment),
-    api('PUT', /^\/api\/v2\/attachments\/(\d+)$/, 'attachment.update', tickets, updateAttachment),
-    api('GET', /^\/attachments\/token\/([^/]+)\/?$/, 'download', { ...DOWNLOAD_SCOPE, access: 'read' }, download),
-    api('GET', /^\/api\/v2\/webhooks$/, 'webhooks', webhooks, listWebhooks),
-    api('POST', /^\/api\/v2\/webhooks$/, 'webhooks', webhooks, createWebhook),
-    api('GET', /^\/api\/v2\/webhooks\/([^/]+)\/signing_secret$/, 'webhooks', webhooks, showSigningSecret),
-    api('POST', /^\/api\/v2\/webhooks\/([^/]+)\/signing_secret$/, 'webhooks', webhooks, resetSigningSecret),
-    api('GET', /^\/api\/v2\/webhooks\/([^/]+)$/, 'webhooks', webhooks, showWebhook),
-    api('PUT', /^\/api\/v2\/webhooks\/([^/]+)$/, 'webhooks', webhooks, putWebhook),
-    api('PATCH', /^\/api\/v2\/webhooks\/([^/]+)$/, 'webhooks', webhooks, patchWebhook),
-    api('DELETE', /^\/api\/v2\/webhooks\/([^/]+)$/, 'webhooks', webhooks, deleteWebhook),
-    api('GET', /^\/api\/v2\/triggers$/, 'triggers', triggers, listTriggers),
-    api('POST', /^\/api\/v2\/triggers$/, 'triggers', triggers, createTrigger),
-    api('GET', /^\/api\/v2\/triggers\/(\d+)$/, 'triggers', triggers, showTrigger),
-    api('PUT', /^\/api\/v2\/triggers\/(\d+)$/, 'triggers', triggers, updateTrigger),
-    api('DELETE', /^\/api\/v2\/triggers\/(\d+)$/, 'triggers', triggers, deleteTrigger),
-    { role: 'content', method: 'GET', pattern: /^\/attachment\/(\d+)$/, kind: 'content', handle: serveContent },
-    { role: 'content', method: 'HEAD', pattern: /^\/attachment\/(\d+)$/, kind: 'content', handle: serveContent },
-  ];
+/** The parts of one sandbox that the seeding and inspection API reaches. */
+interface SandboxParts {
+  readonly apiOrigin: string;
+  readonly clock: SandboxClock;
+  readonly store: ZendeskStore;
+  readonly auth: SandboxAuth;
+  readonly ctx: SandboxContext;
+  readonly ticketBudget: WindowBudget;
+  readonly webhooks: WebhookRegistry;
+  readonly triggers: TriggerRegistry;
+  readonly redactions: RedactionEntry[];
+  readonly log: RequestLog;
+  readonly errors: Error[];
 }
 
-function resolve(routes: Route[], role: Route['role'], method: string, pathname: string): { route: Route; params: string[] } | undefined {
-  const path = pathname.replace(/\.json$/, '');
-  for (const route of routes) {
-    if (route.role !== role || route.method !== method) continue;
-    const match = route.pattern.exec(path);
-    if (match) return { route, params: match.slice(1).map((p) => decodeURIComponent(p)) };
-  }
-  return undefined;
-}
+type SeedingApi = Pick<
+  SandboxZendesk,
+  | 'createTicket'
+  | 'addComment'
+  | 'setTicketStatus'
+  | 'closeTicket'
+  | 'touchTicket'
+  | 'deleteTicket'
+  | 'agentUpdate'
+  | 'setMalware'
+  | 'markAttachmentDeleted'
+  | 'advanceClock'
+  | 'now'
+  | 'expireOAuthTokens'
+>;
 
-/** The request path for logs: download tokens masked, `token=` and `name=` (a file name: PII) dropped. */
-function safePath(url: URL): string {
-  const path = url.pathname.replace(/^\/attachments\/token\/[^/]+/, '/attachments/token/{token}');
-  const params = new URLSearchParams(url.searchParams);
-  params.delete('token');
-  params.delete('name');
-  const query = params.toString();
-  return query ? `${path}?${query}` : path;
-}
-
-async function listen(server: http.Server, port: number, host: string): Promise<string> {
-  server.listen(port, host);
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('listening', resolveListen);
-    server.once('error', reject);
-  });
-  const address = server.address() as AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${shown}:${address.port}`;
-}
-
-async function closeServer(server: http.Server): Promise<void> {
-  await new Promise<void>((resolveClose) => {
-    server.close(() => resolveClose());
-    server.closeAllConnections();
-  });
-}
-
-export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): Promise<SandboxZendesk> {
-  const host = options.host ?? '127.0.0.1';
-  const clock = new SandboxClock(options.now);
-  const store = new ZendeskStore(clock);
-  const credentials = options.auth ?? { ...DEFAULT_AUTH };
-  const auth = new SandboxAuth(credentials, clock, options.oauthTokenTtlSeconds ?? 1800);
-  const faults = new FaultLayer(options.faults);
-  const ticketBudget = new WindowBudget(options.perTicketUpdateLimit ?? 30, options.perTicketWindowSeconds ?? 600, clock);
-  const accountBudget = new WindowBudget(options.accountRateLimit ?? 700, 60, clock);
-  const accountId = options.accountId ?? '123456';
-  const webhooks = new WebhookRegistry(clock, accountId);
-  const triggers = new TriggerRegistry();
-  const routes = routeTable(auth);
-  const redactions: RedactionEntry[] = [];
-  const errors: Error[] = [];
-  let requests: SandboxRequest[] = [];
-  let counts = Object.fromEntries(ROUTE_KINDS.map((k) => [k, 0])) as Record<RouteKind, number>;
-  let seq = 0;
-
-  const apiServer = http.createServer();
-  const contentServer = http.createServer();
-  const apiOrigin = await listen(apiServer, options.port ?? 0, host);
-  const contentOrigin = await listen(contentServer, options.contentPort ?? 0, host);
-
-  const ctx: SandboxContext = {
-    store,
-    api: apiOrigin,
-    contentOrigin,
-    signer: new ContentUrlSigner(options.contentUrlTtlSeconds ?? 300),
-    ticketBudget,
-    redactions,
-    webhooks,
-    triggers,
-    ticketUpdated: (ticket) => triggers.run(ticket, 'Change', store, webhooks, apiOrigin),
-  };
-
-  async function dispatch(role: Route['role'], found: ReturnType<typeof resolve>, req: IncomingMessage, url: URL): Promise<Reply> {
-    const extraHeaders: Record<string, string> = {};
-    if (role === 'api' && found && found.route.kind !== 'oauth' && found.route.kind !== 'download') {
-      const budget = accountBudget.consume('account');
-      Object.assign(extraHeaders, {
-        'x-rate-limit': String(budget.total),
-        'x-rate-limit-remaining': String(budget.remaining),
-        'ratelimit-limit': String(budget.total),
-        'ratelimit-remaining': String(budget.remaining),
-        'ratelimit-reset': String(budget.resets),
-      });
-      if (!budget.allowed && options.enforceAccountRateLimit) {
-        return json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, {
-          ...extraHeaders,
-          'retry-after': String(budget.resets),
-        });
-      }
-    }
-    const reply = await answer(found, req, url);
-    return { ...reply, headers: { ...extraHeaders, ...reply.headers } };
-  }
-
-  async function answer(found: ReturnType<typeof resolve>, req: IncomingMessage, url: URL): Promise<Reply> {
-    if (!found) return zendeskError.invalidEndpoint();
-    const { route, params } = found;
-    if (route.scope) {
-      const access = route.scope.access ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
-      const refused = auth.check(req.headers.authorization, { ...route.scope, access });
-      if (refused) return refused;
-    }
-    let parsed: Promise<Record<string, unknown>> | undefined;
-    const ex: Exchange = {
-      req,
-      url,
-      params,
-      body: () => (parsed ??= readBody(req).then((raw) => parseBody(raw, req.headers['content-type']))),
-    };
-    try {
-      return await route.handle(ctx, ex);
-    } catch (error) {
-      if (error instanceof HttpError) return error.reply;
-      errors.push(error as Error);
-      return json(500, { error: 'InternalError', description: String((error as Error).message) });
-    }
-  }
-
-  function handler(role: Route['role']) {
-    return (req: IncomingMessage, res: ServerResponse): void => {
-      const url = new URL(req.url ?? '/', role === 'api' ? apiOrigin : contentOrigin);
-      const method = (req.method ?? 'GET').toUpperCase();
-      const found = resolve(routes, role, method, url.pathname);
-      const kind: RouteKind = found?.route.kind ?? 'unknown';
-      counts[kind] += 1;
-      const entry: SandboxRequest = {
-        seq: ++seq,
-        at: isoSeconds(clock.now()),
-        role,
-        method,
-        path: safePath(url),
-        kind,
-        status: 0,
-        authorization: req.headers.authorization !== undefined,
-      };
-      requests.push(entry);
-      const hit = faults.take({ method, target: req.url ?? '/', route: kind });
-      void (async () => {
-        if (hit) entry.fault = hit.fault.kind;
-        if (await applyFaultBefore(hit?.fault, res)) {
-          entry.status = hit?.fault.kind === 'status' ? hit.fault.status : 0;
-          req.resume();
-          return;
-        }
-        const reply = await dispatch(role, found, req, url);
-        const f = hit?.fault;
-        entry.status = f?.kind === 'status' && f.when === 'after' ? f.status : f?.kind === 'reset' && f.when === 'after' ? 0 : reply.status;
-        await deliver(req, res, reply, f);
-      })().catch((error: unknown) => {
-        errors.push(error as Error);
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
-      });
-    };
-  }
-  apiServer.on('request', handler('api'));
-  contentServer.on('request', handler('content'));
-
-  const ticketView = (t: TicketRecord): TicketView => ({
-    id: t.id,
-    status: t.status,
-    subject: t.subject,
-    tags: [...t.tags],
-    created_at: isoSeconds(t.createdAt),
-    updated_at: isoSeconds(t.updatedAt),
-    deleted: t.deleted,
-    commentIds: [...t.commentIds],
-  });
-  const attachmentView = (a: AttachmentRecord): AttachmentView => ({
-    id: a.id,
-    ticketId: a.ticketId,
-    commentId: a.commentId,
-    fileName: a.fileName,
-    contentType: a.contentType,
-    size: a.size,
-    inline: a.inline,
-    deleted: a.deleted,
-    malwareScanResult: a.malwareScanResult,
-    malwareAccessOverride: a.malwareAccessOverride,
-    state: a.state,
-    ...(a.replacedBy !== undefined ? { replacedBy: a.replacedBy } : {}),
-    ...(a.replaces !== undefined ? { replaces: a.replaces } : {}),
-    ...(a.redactedVia !== undefined ? { redactedVia: a.redactedVia } : {}),
-    contentUrl: contentUrl(apiOrigin, a),
-    thumbnailIds: [...a.thumbnailIds],
-    downloads: a.downloads,
-  });
+/** Seeding and control: what an agent or Zendesk itself would do. */
+function seedingApi({ apiOrigin, clock, store, auth, ctx }: SandboxParts): SeedingApi {
   const requireAttachment = (id: number): AttachmentRecord => {
     const a = store.attachments.get(id);
     if (!a) throw new Error(`sandbox: no attachment ${id}`);
@@ -427,24 +157,14 @@ export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): 
     store.touch(ticket);
     return ticketView(ticket);
   };
-
   return {
-    url: apiOrigin,
-    contentOrigin,
-    accountId,
-    credentials,
-    faults,
-    close: async () => {
-      await Promise.all([closeServer(apiServer), closeServer(contentServer)]);
-    },
-
     createTicket: (seed) => ticketView(store.createTicket(seed)),
     addComment: (ticketId, seed: CommentSeed) => {
       const comment = store.addComment(ticketId, seed);
       return {
         id: comment.id,
         ticketId,
-        attachments: comment.attachmentIds.map((id) => attachmentView(requireAttachment(id))),
+        attachments: comment.attachmentIds.map((id) => attachmentView(apiOrigin, requireAttachment(id))),
       };
     },
     setTicketStatus: (ticketId, status) => otherActorUpdate(ticketId, (t) => (t.status = status)),
@@ -466,24 +186,48 @@ export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): 
       const a = requireAttachment(attachmentId);
       a.malwareScanResult = flagged ? 'malware_found' : 'malware_not_found';
       if (opts.override !== undefined) a.malwareAccessOverride = opts.override;
-      return attachmentView(a);
+      return attachmentView(apiOrigin, a);
     },
     markAttachmentDeleted: (attachmentId) => {
       const a = requireAttachment(attachmentId);
       a.deleted = true;
-      return attachmentView(a);
+      return attachmentView(apiOrigin, a);
     },
     advanceClock: (seconds) => clock.advance(seconds),
     now: () => new Date(clock.now()),
     expireOAuthTokens: () => auth.expireTokens(),
+  };
+}
 
+/** `requests` is left out: it is a getter (resetCounts() replaces the log), so it cannot be spread. */
+type InspectionApi = Pick<
+  SandboxZendesk,
+  | 'ticket'
+  | 'attachment'
+  | 'comments'
+  | 'attachments'
+  | 'redactions'
+  | 'requestCounts'
+  | 'resetCounts'
+  | 'ticketUpdateBudget'
+  | 'webhookDeliveries'
+  | 'triggerFirings'
+  | 'settleWebhooks'
+  | 'webhookSigningSecret'
+  | 'errors'
+>;
+
+/** Inspection: what the sandbox holds, the requests it saw, its budgets and webhook deliveries. */
+function inspectionApi(parts: SandboxParts): InspectionApi {
+  const { apiOrigin, store, ticketBudget, webhooks, triggers, log } = parts;
+  return {
     ticket: (ticketId) => {
       const t = store.tickets.get(ticketId);
       return t ? ticketView(t) : undefined;
     },
     attachment: (attachmentId) => {
       const a = store.attachments.get(attachmentId);
-      return a ? attachmentView(a) : undefined;
+      return a ? attachmentView(apiOrigin, a) : undefined;
     },
     comments: (ticketId) =>
       store
@@ -491,22 +235,74 @@ export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): 
         .commentIds.map((id) => store.comments.get(id))
         .filter((c) => c !== undefined)
         .map((c) => commentJson(apiOrigin, store, c, { includeInline: true })),
-    attachments: (ticketId) => [...store.attachments.values()].filter((a) => a.ticketId === ticketId).map(attachmentView),
-    redactions,
-    get requests() {
-      return requests;
-    },
-    requestCounts: () => ({ ...counts }),
-    resetCounts: () => {
-      counts = Object.fromEntries(ROUTE_KINDS.map((k) => [k, 0])) as Record<RouteKind, number>;
-      requests = [];
-    },
+    attachments: (ticketId) =>
+      [...store.attachments.values()].filter((a) => a.ticketId === ticketId).map((a) => attachmentView(apiOrigin, a)),
+    redactions: parts.redactions,
+    requestCounts: () => ({ ...log.counts }),
+    resetCounts: () => log.reset(),
     ticketUpdateBudget: (ticketId) => ticketBudget.peek(ticketId),
     webhookDeliveries: webhooks.deliveries,
     triggerFirings: triggers.firings,
     settleWebhooks: () => webhooks.settle(),
     webhookSigningSecret: (webhookId) => webhooks.webhooks.get(webhookId)?.signingSecret,
-    errors,
+    errors: parts.errors,
+  };
+}
+
+export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): Promise<SandboxZendesk> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = new SandboxClock(options.now);
+  const store = new ZendeskStore(clock);
+  const credentials = options.auth ?? { ...DEFAULT_AUTH };
+  const auth = new SandboxAuth(credentials, clock, options.oauthTokenTtlSeconds ?? 1800);
+  const faults = new FaultLayer(options.faults);
+  const ticketBudget = new WindowBudget(options.perTicketUpdateLimit ?? 30, options.perTicketWindowSeconds ?? 600, clock);
+  const accountBudget = new WindowBudget(options.accountRateLimit ?? 700, 60, clock);
+  const accountId = options.accountId ?? '123456';
+  const webhooks = new WebhookRegistry(clock, accountId);
+  const triggers = new TriggerRegistry();
+  const routes = routeTable(auth);
+  const redactions: RedactionEntry[] = [];
+  const errors: Error[] = [];
+  const log = new RequestLog();
+
+  const apiServer = http.createServer();
+  const contentServer = http.createServer();
+  const apiOrigin = await listen(apiServer, options.port ?? 0, host);
+  const contentOrigin = await listen(contentServer, options.contentPort ?? 0, host);
+
+  const ctx: SandboxContext = {
+    store,
+    api: apiOrigin,
+    contentOrigin,
+    signer: new ContentUrlSigner(options.contentUrlTtlSeconds ?? 300),
+    ticketBudget,
+    redactions,
+    webhooks,
+    triggers,
+    ticketUpdated: (ticket) => triggers.run(ticket, 'Change', store, webhooks, apiOrigin),
+  };
+
+  const enforceAccountRateLimit = options.enforceAccountRateLimit;
+  const deps: ServerDeps = { ctx, routes, auth, faults, clock, accountBudget, enforceAccountRateLimit, log, errors };
+  apiServer.on('request', requestHandler(deps, 'api'));
+  contentServer.on('request', requestHandler(deps, 'content'));
+
+  const parts: SandboxParts = { apiOrigin, clock, store, auth, ctx, ticketBudget, webhooks, triggers, redactions, log, errors };
+  return {
+    url: apiOrigin,
+    contentOrigin,
+    accountId,
+    credentials,
+    faults,
+    close: async () => {
+      await Promise.all([closeServer(apiServer), closeServer(contentServer)]);
+    },
+    ...seedingApi(parts),
+    ...inspectionApi(parts),
+    get requests() {
+      return log.requests;
+    },
   };
 }
 
