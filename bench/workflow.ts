@@ -46,8 +46,8 @@ export function designMinimum(shape: TicketShape): Record<CountedKind, number> {
   const pages = Math.max(1, Math.ceil(shape.comments / COMMENT_PAGE_SIZE));
   return {
     'ticket.get': 2,
-    'comments.list': 2 * pages,
-    'attachment.get': 2 * n,
+    'comments.list': 3 * pages,
+    'attachment.get': n,
     download: n,
     content: n,
     redaction: commentsWithFiles,

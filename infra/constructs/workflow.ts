@@ -128,8 +128,9 @@ export class Workflow extends Construct {
     }
     archive.grantCopyWriter(steps.CopyAttachmentFunctionArn.role);
     archive.grantVerifier(steps.RedactVerifiedFunctionArn.role);
-    // Writes name the archive key explicitly, and the copy's verification then requires SSE-KMS.
+    // Writes name the archive key explicitly; the copy's and the redaction's checks then require SSE-KMS with this key.
     steps.CopyAttachmentFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
+    steps.RedactVerifiedFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
     // Redaction idempotency records outlive the 14-day redrive window (docs/design.md#idempotency), not the 900 s default.
     steps.RedactVerifiedFunctionArn.fn.addEnvironment('REDACTION_IDEMPOTENCY_SECONDS', String(REDACTION_IDEMPOTENCY_SECONDS));
 

@@ -158,7 +158,8 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
   const { attachmentId, commentId } = input.attachment;
   const size = attachment.size;
   const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix, ticketId: input.ticketId, attachmentId };
-  const existing = await findVerifiedCopy(s3, { ...target, expectedSize: size, requireKms: Boolean(settings.sseKmsKeyId) }, keys);
+  const kms = settings.sseKmsKeyId ? { requireKms: true, kmsKeyId: settings.sseKmsKeyId } : {};
+  const existing = await findVerifiedCopy(s3, { ...target, commentId, expectedSize: size, ...kms }, keys);
   if (!existing.found) return { unverifiedKeys: existing.unverifiedKeys };
   const { verification } = existing;
   const source = await measureSource(deps.zendesk, attachment.content_url, size, deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs());

@@ -1,8 +1,8 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { archiveSettings, redactionSettings, type Env, type RedactionSettings } from '../shared/config.js';
-import { verifyArchivedObject } from '../shared/archive.js';
+import { redactionSettings, type Env, type RedactionSettings } from '../shared/config.js';
+import { archiveWriterSettings } from '../shared/archive.js';
 import { InvalidInput } from '../shared/errors.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
 import { createS3Client } from '../shared/s3.js';
@@ -10,6 +10,7 @@ import { isRecord, step } from '../shared/step.js';
 import { parseTicketId } from '../shared/ids.js';
 import type { CopyResult, RedactResult } from '../shared/types.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
+import { checkCopyForRedaction } from './check.js';
 import { redactCommentNow, redactVerified, type CommentRedaction, type RedactDeps } from './redact.js';
 
 /**
@@ -24,12 +25,12 @@ import { redactCommentNow, redactVerified, type CommentRedaction, type RedactDep
 interface RedactRunner {
   config: IdempotencyConfig;
   settings: RedactionSettings;
-  deps: Omit<RedactDeps, 'zendesk'>;
+  deps: (ticketId: string) => Omit<RedactDeps, 'zendesk'>;
 }
 
 /** Built once per container (or local process), on the first event: clients, settings and the idempotent wrapper. */
 function createRunner(env: Env): RedactRunner {
-  const archive = archiveSettings(env);
+  const archive = archiveWriterSettings(env);
   const settings = redactionSettings(env);
   const s3 = createS3Client(archive);
   const config = idempotencyConfig({ eventKeyJmesPath: '[ticketId, commentId, attachmentIds]', expiresAfterSeconds: settings.idempotencySeconds });
@@ -41,19 +42,14 @@ function createRunner(env: Env): RedactRunner {
   return {
     config,
     settings,
-    deps: {
-      verify: (copy) =>
-        verifyArchivedObject(s3, {
-          bucket: archive.bucket,
-          key: copy.s3Key ?? '',
-          expectedSize: copy.size,
-          ...(copy.sha256 ? { expectedSha256: copy.sha256 } : {}),
-        }),
+    deps: (ticketId) => ({
+      check: (copy, live) =>
+        checkCopyForRedaction(s3, { bucket: archive.bucket, keyPrefix: archive.keyPrefix, ...(archive.sseKmsKeyId ? { kmsKeyId: archive.sseKmsKeyId } : {}) }, { ticketId, copy, ...(live ? { live } : {}) }),
       redactComment: (request) => redactCommentOnce(request),
       forgetRedaction: (request) => persistence.deleteRecord(request as unknown as Parameters<typeof persistence.deleteRecord>[0]),
       maxPasses: settings.maxPasses,
       maxWaitSeconds: settings.maxWaitSeconds,
-    },
+    }),
   };
 }
 
@@ -75,6 +71,6 @@ export const handler = step('RedactVerified', async (event: unknown, context): P
       copies: event.copies as CopyResult[],
       ...(isRecord(event.redaction) ? { redaction: event.redaction as unknown as RedactResult } : {}),
     },
-    { ...runner.deps, zendesk: await zendeskFromEnv() },
+    { ...runner.deps(ticketId), zendesk: await zendeskFromEnv() },
   );
 });

@@ -1,10 +1,11 @@
-import { AttachmentGone, ZendeskRateLimited } from '../shared/errors.js';
+import { ZendeskRateLimited } from '../shared/errors.js';
 import type { CopyResult, RedactInput, RedactionRecord, RedactResult } from '../shared/types.js';
-import type { ZendeskApi } from '../shared/zendesk/types.js';
+import type { ZendeskApi, ZendeskAttachment, ZendeskComment } from '../shared/zendesk/types.js';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
+import type { RedactionCheck } from './check.js';
 
 /** A record that is settled: confirmed redacted, or never to be redacted in this run. */
-const FINAL_REASONS = new Set(['not_verified', 'redaction_not_confirmed', 'rate_limited']);
+const FINAL_REASONS = new Set(['redaction_not_confirmed', 'rate_limited']);
 const REQUESTED = 'requested';
 
 export interface CommentRedaction {
@@ -12,21 +13,29 @@ export interface CommentRedaction {
   commentId: number;
   /** Sorted attachment IDs: with the ticket and comment, the idempotency key. */
   attachmentIds: number[];
+  /** Their content_urls as Zendesk listed them this pass (same order). Never part of the key, never stored. */
+  contentUrls: string[];
+}
+
+/** One attachment as Zendesk lists it now. */
+export interface LiveAttachment {
+  commentId: number;
+  attachment: ZendeskAttachment;
 }
 
 export interface RedactDeps {
   zendesk: ZendeskApi;
-  /** Re-verifies the stored object right before redaction (HeadObject: size, SHA-256, checksum). */
-  verify: (copy: CopyResult) => Promise<{ verified: boolean; reason?: string }>;
+  /** The redaction step's own check of a copy (check.ts): from S3 and Zendesk only, never from what it is handed. */
+  check: (copy: CopyResult, live: LiveAttachment | undefined) => Promise<RedactionCheck>;
   /**
    * Redacts one comment's attachments (wrapped in Powertools idempotency by the handler, which stores and replays
    * what it returns: a CommentRedactionResult, or anything older, read defensively).
    */
   redactComment: (request: CommentRedaction) => Promise<unknown>;
   /**
-   * Forgets a redaction request whose effect the confirm pass did not see (deletes its idempotency record), so a
-   * later pass or a re-run sends it again instead of replaying "done". Without it, a 200 that redacted nothing
-   * would block every re-run of the ticket for the record's lifetime.
+   * Forgets a redaction request whose effect the confirmation did not see (deletes its idempotency record), so a later
+   * pass or a re-run sends it again instead of replaying "done". Without it, a 200 that redacted nothing would block
+   * every re-run of the ticket for the record's lifetime.
    */
   forgetRedaction?: (request: CommentRedaction) => Promise<void>;
   /** After this many passes deferred by Zendesk's per-ticket limit, the rest is reported instead. */
@@ -56,29 +65,13 @@ export function isRedactionCandidate(copy: CopyResult): boolean {
   return (copy.outcome === 'archived' || copy.outcome === 'already_archived') && typeof copy.s3Key === 'string';
 }
 
-/**
- * Fetches the live attachments (fresh content_url) of one comment and redacts the ones still present.
- * An attachment Zendesk no longer has is not redacted again: the confirm pass decides what it counts as.
- */
-export async function redactCommentNow(
-  zendesk: ZendeskApi,
-  request: CommentRedaction,
-  now: () => number = Date.now,
-): Promise<CommentRedactionResult> {
-  const live: Array<{ id: number; content_url: string }> = [];
-  for (const id of request.attachmentIds) {
-    try {
-      const attachment = await zendesk.getAttachment(id);
-      if (!attachment.deleted && !isRedactionPlaceholder(attachment)) live.push({ id, content_url: attachment.content_url });
-    } catch (error) {
-      if (!(error instanceof AttachmentGone)) throw error;
-    }
-  }
-  const requested = live.map((a) => a.id);
-  if (live.length === 0) return { requested };
-  const { ticketBudget } = await zendesk.redactCommentAttachments(request.ticketId, request.commentId, live);
-  if (!ticketBudget) return { requested };
-  return { requested, ticketBudget: { remaining: ticketBudget.remaining, resetsAt: now() + ticketBudget.resetsSeconds * 1000 } };
+/** Redacts one comment's attachments with the content_urls just listed. Does not decide anything: callers confirm. */
+export async function redactCommentNow(zendesk: ZendeskApi, request: CommentRedaction, now: () => number = Date.now): Promise<CommentRedactionResult> {
+  const attachments = request.attachmentIds.map((id, i) => ({ id, content_url: request.contentUrls[i] ?? '' }));
+  if (attachments.length === 0) return { requested: [] };
+  const outcome = await zendesk.redactCommentAttachments(request.ticketId, request.commentId, attachments);
+  const budget = outcome.ticketBudget ? { ticketBudget: { remaining: outcome.ticketBudget.remaining, resetsAt: now() + outcome.ticketBudget.resetsSeconds * 1000 } } : {};
+  return { requested: request.attachmentIds, ...budget };
 }
 
 /**
@@ -109,83 +102,118 @@ function naming(error: unknown, request: CommentRedaction): unknown {
   return error;
 }
 
-/**
- * Step 4: redact from Zendesk only what is verified in S3, then confirm by re-listing the comments.
- * The hard rule lives here: no verification, no redaction call. Each pass is resumable: records carry
- * what earlier passes did, so a pass deferred by the per-ticket limit picks up where it stopped.
- */
-export async function redactVerified(input: RedactInput, deps: RedactDeps): Promise<RedactResult> {
-  const previous = input.redaction;
-  const passes = (previous?.passes ?? 0) + 1;
-  const records = new Map<number, RedactionRecord>((previous?.records ?? []).map((r) => [r.attachmentId, r]));
-  const candidates = input.copies.filter(isRedactionCandidate);
-  const pending = candidates.filter((c) => !records.has(c.attachmentId));
-
-  // 1. Verify every pending copy before any redaction call.
-  const verified: CopyResult[] = [];
-  for (const copy of pending) {
-    const check = await deps.verify(copy);
-    if (check.verified) verified.push(copy);
-    else records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted: false, reason: 'not_verified' });
+/** Every real file of the ticket as Zendesk lists it now, by attachment ID. */
+export function liveAttachments(comments: ZendeskComment[]): Map<number, LiveAttachment> {
+  const live = new Map<number, LiveAttachment>();
+  for (const comment of comments) {
+    for (const attachment of comment.attachments ?? []) {
+      if (!isRedactionPlaceholder(attachment) && !attachment.deleted) live.set(attachment.id, { commentId: comment.id, attachment });
+    }
   }
+  return live;
+}
 
-  // 2. One redaction call per comment, for its verified attachments only.
-  const byComment = new Map<number, number[]>();
-  for (const copy of verified) byComment.set(copy.commentId, [...(byComment.get(copy.commentId) ?? []), copy.attachmentId]);
-  // Zendesk's per-ticket update budget, as the last call reported it: when it is spent, the next call would be
-  // refused, so the pass stops before it (no refused call, no wasted attachment reads). The 429 stays the fallback
-  // for a budget nobody reported (no header, an update by someone else, a replayed result).
-  const now = deps.now ?? Date.now;
-  const requests: CommentRedaction[] = [];
+/** One pass's working state. */
+interface Pass {
+  input: RedactInput;
+  deps: RedactDeps;
+  passes: number;
+  records: Map<number, RedactionRecord>;
+  /** Whether this pass sent (or replayed) a request: then only a listing taken afterwards can confirm it. */
+  sent: boolean;
+}
+
+function record(pass: Pass, copy: Pick<CopyResult, 'attachmentId' | 'commentId'>, redacted: boolean, reason?: string): void {
+  pass.records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted, ...(reason ? { reason } : {}) });
+}
+
+/** 1. Checks every pending copy before any redaction call; returns the comments' redaction requests. */
+async function checkPending(pass: Pass, pending: CopyResult[], live: Map<number, LiveAttachment>): Promise<CommentRedaction[]> {
+  const byComment = new Map<number, Array<{ id: number; url: string }>>();
+  for (const copy of pending) {
+    const found = live.get(copy.attachmentId);
+    const check = await pass.deps.check(copy, found);
+    if (!check.verified) record(pass, copy, false, 'not_verified');
+    else if (!found) record(pass, copy, true); // verified in S3, and Zendesk no longer holds it: nothing to redact
+    else byComment.set(found.commentId, [...(byComment.get(found.commentId) ?? []), { id: copy.attachmentId, url: found.attachment.content_url }]);
+  }
+  return [...byComment.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([commentId, files]) => {
+      const sorted = [...files].sort((a, b) => a.id - b.id);
+      return { ticketId: pass.input.ticketId, commentId, attachmentIds: sorted.map((f) => f.id), contentUrls: sorted.map((f) => f.url) };
+    });
+}
+
+/** 2. One call per comment; stops before a call Zendesk's per-ticket budget would refuse. Returns seconds to wait, if any. */
+async function sendRequests(pass: Pass, requests: CommentRedaction[]): Promise<number | undefined> {
+  const now = pass.deps.now ?? Date.now;
   let budgetWait: number | undefined;
-  for (const [commentId, ids] of [...byComment.entries()].sort(([a], [b]) => a - b)) {
-    const request = { ticketId: input.ticketId, commentId, attachmentIds: [...ids].sort((a, b) => a - b) };
+  for (const [index, request] of requests.entries()) {
     let waitSeconds = budgetWait;
     if (waitSeconds === undefined) {
       try {
-        budgetWait = spentBudgetWaitSeconds(await deps.redactComment(request), now());
-        requests.push(request);
-        for (const id of ids) records.set(id, { attachmentId: id, commentId, redacted: false, reason: REQUESTED });
+        const result = await pass.deps.redactComment(request);
+        budgetWait = spentBudgetWaitSeconds(result, now());
+        pass.sent = true;
+        for (const id of request.attachmentIds) record(pass, { attachmentId: id, commentId: request.commentId }, false, REQUESTED);
         continue;
       } catch (error) {
         if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
         waitSeconds = error.retryAfterSeconds;
       }
     }
-    if (passes >= deps.maxPasses) {
-      for (const [rest, restIds] of byComment) {
-        for (const id of restIds) if (!records.has(id)) records.set(id, { attachmentId: id, commentId: rest, redacted: false, reason: 'rate_limited' });
-      }
-      break;
+    if (pass.passes < pass.deps.maxPasses) return waitSeconds;
+    for (const rest of requests.slice(index)) {
+      for (const id of rest.attachmentIds) record(pass, { attachmentId: id, commentId: rest.commentId }, false, 'rate_limited');
     }
-    return {
-      ticketId: input.ticketId,
-      done: false,
-      retryAfterSeconds: Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds),
-      passes,
-      maxPasses: deps.maxPasses,
-      records: [...records.values()],
-    };
+    return undefined;
   }
+  return undefined;
+}
 
-  // 3. Confirm: an attachment counts as redacted only when no real file with its ID is left in the ticket.
-  const toConfirm = [...records.values()].filter((r) => r.reason === REQUESTED || (!r.redacted && !FINAL_REASONS.has(r.reason ?? '')));
-  if (toConfirm.length > 0) {
-    const { comments } = await deps.zendesk.listComments(input.ticketId);
-    const present = new Set<number>();
-    for (const comment of comments) {
-      for (const attachment of comment.attachments ?? []) if (!isRedactionPlaceholder(attachment)) present.add(attachment.id);
-    }
-    for (const record of toConfirm) {
-      const redacted = !present.has(record.attachmentId);
-      records.set(record.attachmentId, redacted
-        ? { attachmentId: record.attachmentId, commentId: record.commentId, redacted: true }
-        : { attachmentId: record.attachmentId, commentId: record.commentId, redacted: false, reason: 'redaction_not_confirmed' });
-    }
-    for (const request of requests) {
-      if (deps.forgetRedaction && request.attachmentIds.some((id) => present.has(id))) await deps.forgetRedaction(request);
-    }
+/**
+ * 3. Confirms by listing: an attachment counts as redacted only when Zendesk lists no real file with its ID any more.
+ * Zendesk's answer to the redaction is not proof (a 200 may have changed nothing), so the listing is taken after every
+ * open request: the one from the start of this pass serves for requests of earlier passes, a new one follows this
+ * pass's requests. Every request found unconfirmed is forgotten (its idempotency record deleted), whichever pass sent
+ * it, so that a later pass or a re-run sends it again.
+ */
+async function confirm(pass: Pass, listedAfter: Map<number, LiveAttachment> | undefined): Promise<void> {
+  const open = [...pass.records.values()].filter((r) => r.reason === REQUESTED);
+  if (open.length === 0) return;
+  const listing = pass.sent || !listedAfter ? liveAttachments((await pass.deps.zendesk.listComments(pass.input.ticketId)).comments) : listedAfter;
+  const unconfirmed = new Set<number>();
+  for (const r of open) {
+    const present = listing.has(r.attachmentId);
+    record(pass, r, !present, present ? 'redaction_not_confirmed' : undefined);
+    if (present) unconfirmed.add(r.commentId);
   }
+  if (!pass.deps.forgetRedaction) return;
+  for (const commentId of unconfirmed) {
+    const ids = open.filter((r) => r.commentId === commentId).map((r) => r.attachmentId).sort((a, b) => a - b);
+    await pass.deps.forgetRedaction({ ticketId: pass.input.ticketId, commentId, attachmentIds: ids, contentUrls: [] });
+  }
+}
 
-  return { ticketId: input.ticketId, done: true, retryAfterSeconds: 0, passes, maxPasses: deps.maxPasses, records: [...records.values()] };
+function result(pass: Pass, done: boolean, retryAfterSeconds = 0): RedactResult {
+  return { ticketId: pass.input.ticketId, done, retryAfterSeconds, passes: pass.passes, maxPasses: pass.deps.maxPasses, records: [...pass.records.values()] };
+}
+
+/**
+ * Step 4: redact from Zendesk only what is verified in S3, then confirm. The hard rule lives here: no check of its
+ * own that the copy holds this very file, no redaction call. Each pass is resumable: records carry what earlier passes
+ * did, so a pass deferred by the per-ticket limit picks up where it stopped.
+ */
+export async function redactVerified(input: RedactInput, deps: RedactDeps): Promise<RedactResult> {
+  const previous = input.redaction;
+  const pass: Pass = { input, deps, passes: (previous?.passes ?? 0) + 1, records: new Map((previous?.records ?? []).map((r) => [r.attachmentId, r])), sent: false };
+  const pending = input.copies.filter((c) => isRedactionCandidate(c) && !pass.records.has(c.attachmentId));
+  const hasOpen = [...pass.records.values()].some((r) => r.reason === REQUESTED || (!r.redacted && !FINAL_REASONS.has(r.reason ?? '') && r.reason !== 'not_verified'));
+  const listed = pending.length > 0 || hasOpen ? liveAttachments((await deps.zendesk.listComments(input.ticketId)).comments) : undefined;
+  const requests = listed ? await checkPending(pass, pending, listed) : [];
+  const waitSeconds = await sendRequests(pass, requests);
+  if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));
+  await confirm(pass, listed);
+  return result(pass, true);
 }

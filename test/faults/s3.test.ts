@@ -162,7 +162,8 @@ describe('an object already at the key', () => {
     const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('earlier.txt', 'the real bytes\n')]]);
     const [file] = ticket.files;
     const key = keyOf(ticket.ticketId, file!.attachmentId);
-    await putObject(rig, key, Buffer.from('the real bytes\n'), { sha256: file!.sha256 });
+    const identity = { 'ticket-id': ticket.ticketId, 'comment-id': String(file!.commentId), 'attachment-id': String(file!.attachmentId) };
+    await putObject(rig, key, Buffer.from('the real bytes\n'), { sha256: file!.sha256, ...identity });
     const puts = s3Calls('PutObject').length;
 
     const { record, doc } = await runTicket(rig, ticket.ticketId);

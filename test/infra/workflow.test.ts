@@ -180,7 +180,8 @@ describe('Lambdas', () => {
     expect(holders('ZENDESK_SECRET_ARN')).toEqual(
       ['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn'],
     );
-    expect(holders('SSE_KMS_KEY_ID')).toEqual(['CopyAttachmentFunctionArn']);
+    expect(holders('SSE_KMS_KEY_ID')).toEqual(['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn']);
+    expect(envOf('RedactVerifiedFunctionArn').SSE_KMS_KEY_ID).toEqual(resolve(vault.stack.archive.key.keyArn));
     expect(envOf('CopyAttachmentFunctionArn').SSE_KMS_KEY_ID).toEqual(resolve(vault.stack.archive.key.keyArn));
     expect(envOf('RedactVerifiedFunctionArn').REDACTION_IDEMPOTENCY_SECONDS).toBe(String(15 * 24 * 3600));
     expect(envOf('Webhook').STATE_MACHINE_ARN).toEqual(resolve(vault.stack.workflow.stateMachine.stateMachineArn));

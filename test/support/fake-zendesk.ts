@@ -107,11 +107,12 @@ export class FakeZendesk implements ZendeskApi {
       endpoint: 'comment_redactions' as const,
       ...(this.reportBudget ? { ticketBudget: { remaining: this.redactionBudget, resetsSeconds: this.retryAfterSeconds } } : {}),
     };
-    if (this.ignoreRedactionOf.has(commentId)) return outcome;
     const comment = this.comments.get(ticketId)!.find((c) => c.id === commentId)!;
-    comment.attachments = comment.attachments.map((a) =>
-      attachments.some((r) => r.id === a.id) ? { ...a, id: this.nextId++, file_name: 'redacted.txt', size: 0, content_type: 'text/plain' } : a,
-    );
+    if (!this.ignoreRedactionOf.has(commentId)) {
+      comment.attachments = comment.attachments.map((a) =>
+        attachments.some((r) => r.id === a.id) ? { ...a, id: this.nextId++, file_name: 'redacted.txt', size: 0, content_type: 'text/plain' } : a,
+      );
+    }
     return outcome;
   }
 

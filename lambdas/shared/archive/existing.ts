@@ -15,6 +15,9 @@ export interface ExistingCopyRequest {
   expectedSize: number;
   keyPrefix?: string;
   requireKms?: boolean;
+  kmsKeyId?: string;
+  /** The comment the attachment belongs to: an object whose metadata names another file is not a copy of it. */
+  commentId?: number;
 }
 
 export type ExistingCopy =
@@ -59,6 +62,8 @@ export async function findVerifiedCopy(s3: S3Client, request: ExistingCopyReques
       key,
       expectedSize: request.expectedSize,
       ...(request.requireKms ? { requireKms: true } : {}),
+      ...(request.kmsKeyId ? { kmsKeyId: request.kmsKeyId } : {}),
+      ...(request.commentId !== undefined ? { identity: { ticketId: request.ticketId, attachmentId: request.attachmentId, commentId: request.commentId } } : {}),
     });
     if (verification.verified) return { found: true, key, verification, unverifiedKeys };
     unverifiedKeys.push(key);

@@ -25,6 +25,10 @@ export interface VerifyRequest {
   expectedSha256?: string;
   /** Require SSE-KMS (set when the deployment configures a key; fauxqs does not report encryption). */
   requireKms?: boolean;
+  /** With requireKms: the key the object must be encrypted with (its ARN, as S3 reports SSEKMSKeyId). */
+  kmsKeyId?: string;
+  /** The object's ticket-id, attachment-id and comment-id metadata must be these: the copy is of this attachment. */
+  identity?: { ticketId: string; attachmentId: number; commentId: number };
 }
 
 export type VerifyFailureReason =
@@ -36,7 +40,9 @@ export type VerifyFailureReason =
   | 'checksum_mismatch'
   | 'readback_mismatch'
   | 'changed_during_verification'
-  | 'not_kms_encrypted';
+  | 'metadata_mismatch'
+  | 'not_kms_encrypted'
+  | 'not_encrypted_with_archive_key';
 
 export interface VerifiedObject {
   verified: true;
@@ -96,6 +102,15 @@ async function readBack(
   return { sha256: hash.digest('hex'), bytes };
 }
 
+/** The object's own record of which attachment it holds, against the one expected. */
+function sameIdentity(metadata: Record<string, string>, identity: NonNullable<VerifyRequest['identity']>): boolean {
+  return (
+    metadata[METADATA_KEYS.ticketId] === identity.ticketId &&
+    metadata[METADATA_KEYS.attachmentId] === String(identity.attachmentId) &&
+    metadata[METADATA_KEYS.commentId] === String(identity.commentId)
+  );
+}
+
 export async function verifyArchivedObject(s3: S3Client, request: VerifyRequest): Promise<Verification> {
   let head: HeadObjectCommandOutput;
   try {
@@ -115,6 +130,10 @@ export async function verifyArchivedObject(s3: S3Client, request: VerifyRequest)
   if (request.requireKms && !head.ServerSideEncryption?.startsWith('aws:kms')) {
     return { verified: false, reason: 'not_kms_encrypted' };
   }
+  if (request.requireKms && request.kmsKeyId && head.SSEKMSKeyId !== request.kmsKeyId) {
+    return { verified: false, reason: 'not_encrypted_with_archive_key' };
+  }
+  if (request.identity && !sameIdentity(head.Metadata ?? {}, request.identity)) return { verified: false, reason: 'metadata_mismatch' };
 
   const found = {
     sha256: recorded,

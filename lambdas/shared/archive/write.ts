@@ -215,6 +215,8 @@ export async function writeArchivedObject(
     expectedSize: source.size,
     expectedSha256: sha256,
     requireKms: Boolean(target.sseKmsKeyId),
+    ...(target.sseKmsKeyId ? { kmsKeyId: target.sseKmsKeyId } : {}),
+    identity: { ticketId: source.ticketId, attachmentId: source.attachmentId, commentId: source.commentId },
   });
   if (!verification.verified) throw new CopyNotVerified(`the stored object does not verify: ${verification.reason}`);
   return { key, bytes: measured.bytes, sha256, contentType, verification };

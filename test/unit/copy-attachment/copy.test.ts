@@ -54,7 +54,7 @@ function storedPdf(sha = pdfSha) {
   return {
     ContentLength: SAMPLES.pdf.byteLength,
     ContentType: 'application/pdf',
-    Metadata: { sha256: sha },
+    Metadata: { sha256: sha, 'ticket-id': '500', 'comment-id': '3', 'attachment-id': '11' },
     ChecksumSHA256: hexToBase64(sha),
     ChecksumType: 'FULL_OBJECT' as const,
   };

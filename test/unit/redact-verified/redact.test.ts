@@ -15,13 +15,13 @@ function setup() {
     { attachmentId: 3, commentId: 11, size: 10, outcome: 'failed', reason: 'DownloadIncomplete' },
     { attachmentId: 4, commentId: 12, size: 10, outcome: 'archived', s3Key: 'tickets/5/4.pdf', sha256: 'c'.repeat(64) },
   ];
-  const verify = jest.fn<RedactDeps['verify']>(async () => ({ verified: true }));
-  const deps: RedactDeps = { zendesk: zd, verify, redactComment: (r) => redactCommentNow(zd, r), maxPasses: 3, maxWaitSeconds: 900 };
-  return { zd, copies, verify, deps };
+  const check = jest.fn<RedactDeps['check']>(async () => ({ verified: true }));
+  const deps: RedactDeps = { zendesk: zd, check, redactComment: (r) => redactCommentNow(zd, r), maxPasses: 3, maxWaitSeconds: 900 };
+  return { zd, copies, check, deps };
 }
 
 describe('RedactVerified', () => {
-  test('redacts verified copies with one call per comment, confirms by re-listing, never touches a failed file', async () => {
+  test('lists (for the live comments, sizes and content URLs), redacts checked copies with one call per comment, confirms by re-listing, never touches a failed file', async () => {
     const { zd, copies, deps } = setup();
     const result = await redactVerified({ ticketId: '5', copies }, deps);
     expect(result.done).toBe(true);
@@ -32,12 +32,23 @@ describe('RedactVerified', () => {
     ]);
     expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2', 'redact 5/12 4']);
     expect(zd.comments.get('5')!.find((c) => c.id === 11)!.attachments[0]!.id).toBe(3);
-    expect(zd.calls.filter((c) => c.startsWith('listComments'))).toHaveLength(1);
+    expect(zd.calls.filter((c) => c.startsWith('listComments'))).toHaveLength(2);
+    expect(zd.calls.filter((c) => c.startsWith('getAttachment'))).toEqual([]);
   });
 
-  test('a copy that no longer verifies is never redacted', async () => {
-    const { zd, copies, deps, verify } = setup();
-    verify.mockImplementation(async (copy) => ({ verified: copy.attachmentId !== 4, reason: 'sha256 mismatch' }));
+  test('the check sees each copy with the attachment as Zendesk lists it now (comment, size)', async () => {
+    const { copies, deps, check } = setup();
+    await redactVerified({ ticketId: '5', copies }, deps);
+    expect(check.mock.calls.map(([copy, live]) => [copy.attachmentId, live?.commentId, live?.attachment.size])).toEqual([
+      [1, 10, 10],
+      [2, 10, 10],
+      [4, 12, 10],
+    ]);
+  });
+
+  test('a copy that does not pass the check is never redacted', async () => {
+    const { zd, copies, deps, check } = setup();
+    check.mockImplementation(async (copy) => (copy.attachmentId !== 4 ? { verified: true } : { verified: false, reason: 'sha256_mismatch' }));
     const result = await redactVerified({ ticketId: '5', copies }, deps);
     expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'not_verified' });
     expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
@@ -57,7 +68,23 @@ describe('RedactVerified', () => {
     zd.ignoreRedactionOf.add(12);
     const forgotten: unknown[] = [];
     await redactVerified({ ticketId: '5', copies }, { ...deps, forgetRedaction: async (request) => void forgotten.push(request) });
-    expect(forgotten).toEqual([{ ticketId: '5', commentId: 12, attachmentIds: [4] }]);
+    expect(forgotten).toEqual([{ ticketId: '5', commentId: 12, attachmentIds: [4], contentUrls: [] }]);
+  });
+
+  test('an unconfirmed request of an earlier, deferred pass is forgotten too when a later pass finds the file still there', async () => {
+    const { zd, copies, deps } = setup();
+    zd.ignoreRedactionOf.add(10);
+    zd.reportBudget = true;
+    zd.redactionBudget = 1;
+    const forgotten: unknown[] = [];
+    const withForget = { ...deps, forgetRedaction: async (request: unknown) => void forgotten.push(request) };
+    const first = await redactVerified({ ticketId: '5', copies }, withForget);
+    expect(first.done).toBe(false);
+    expect(forgotten).toEqual([]);
+    zd.redactionBudget = 10;
+    const second = await redactVerified({ ticketId: '5', copies, redaction: first }, withForget);
+    expect(second.records.find((r) => r.attachmentId === 1)).toEqual({ attachmentId: 1, commentId: 10, redacted: false, reason: 'redaction_not_confirmed' });
+    expect(forgotten).toEqual([{ ticketId: '5', commentId: 10, attachmentIds: [1, 2], contentUrls: [] }]);
   });
 
   test('a failing redaction call names the comment and its attachments (the Cause in the history)', async () => {
@@ -104,11 +131,12 @@ describe('RedactVerified', () => {
     zd.reportBudget = true;
     zd.redactionBudget = 3;
     zd.retryAfterSeconds = 64;
-    const result = await redactCommentNow(zd, { ticketId: '5', commentId: 10, attachmentIds: [1, 2] }, () => 5_000);
+    const urls = (ids: number[]) => ids.map((id) => zd.comments.get('5')!.flatMap((c) => c.attachments).find((a) => a.id === id)!.content_url);
+    const result = await redactCommentNow(zd, { ticketId: '5', commentId: 10, attachmentIds: [1, 2], contentUrls: urls([1, 2]) }, () => 5_000);
     expect(result).toEqual({ requested: [1, 2], ticketBudget: { remaining: 2, resetsAt: 69_000 } });
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
     zd.reportBudget = false;
-    expect(await redactCommentNow(zd, { ticketId: '5', commentId: 12, attachmentIds: [4] })).toEqual({ requested: [4] });
+    expect(await redactCommentNow(zd, { ticketId: '5', commentId: 12, attachmentIds: [4], contentUrls: urls([4]) })).toEqual({ requested: [4] });
   });
 
   test('a replayed result whose window is over, or one without a budget, does not stop the pass', async () => {

@@ -33,6 +33,9 @@ function source(overrides: Partial<Parameters<typeof writeArchivedObject>[2]> = 
   };
 }
 
+/** What the copy writes as the object's identity (ticket 77, comment 5, attachment 9). */
+const IDENTITY = { 'ticket-id': '77', 'comment-id': '5', 'attachment-id': '9' };
+
 function sdkError(name: string, status: number): Error {
   return Object.assign(new Error(`${name} message`), { name, $metadata: { httpStatusCode: status } });
 }
@@ -48,7 +51,7 @@ function acceptingS3(sha: string, size: number) {
     ContentLength: size,
     ETag: '"copied"',
     ContentType: 'application/pdf',
-    Metadata: { sha256: sha },
+    Metadata: { sha256: sha, ...IDENTITY },
     ChecksumSHA256: hexToBase64(sha),
     ChecksumType: 'FULL_OBJECT',
   });
@@ -249,7 +252,7 @@ describe('writeArchivedObject', () => {
     acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
     s3Mock.on(HeadObjectCommand).resolves({
       ContentLength: SAMPLES.pdf.byteLength,
-      Metadata: { sha256: pdfSha },
+      Metadata: { sha256: pdfSha, ...IDENTITY },
       ChecksumSHA256: hexToBase64('0'.repeat(64)),
       ChecksumType: 'FULL_OBJECT',
     });
@@ -257,4 +260,15 @@ describe('writeArchivedObject', () => {
       'the stored object does not verify: checksum_mismatch',
     );
   });
+});
+
+test('a stored object whose metadata names another attachment is CopyNotVerified', async () => {
+  acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
+  s3Mock.on(HeadObjectCommand).resolves({
+    ContentLength: SAMPLES.pdf.byteLength,
+    Metadata: { sha256: pdfSha, ...IDENTITY, 'attachment-id': '8' },
+    ChecksumSHA256: hexToBase64(pdfSha),
+    ChecksumType: 'FULL_OBJECT',
+  });
+  await expect(writeArchivedObject(s3, target, source())).rejects.toThrow('the stored object does not verify: metadata_mismatch');
 });

@@ -32,7 +32,7 @@ describe('redactCommentAttachments', () => {
   it('uses comment_redactions with the ticket ID and the content URLs, in one call', async () => {
     server = await startServer(zendesk((res) => sendJson(res, primaryOk.status, primaryOk.body)));
     const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
-    expect(result).toEqual({ endpoint: 'comment_redactions' });
+    expect(result).toEqual({ endpoint: 'comment_redactions'});
     expect(server.requests).toHaveLength(1);
     const [call] = server.requests;
     expect(call?.method).toBe('PUT');
@@ -43,13 +43,13 @@ describe('redactCommentAttachments', () => {
   it('reports the per-ticket update budget the response header gives (recorded answer)', async () => {
     server = await startServer(zendesk((res) => sendJson(res, primaryOk.status, primaryOk.body, { [BUDGET]: primaryOk.headers[BUDGET]! })));
     const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
-    expect(result).toEqual({ endpoint: 'comment_redactions', ticketBudget: { remaining: 28, resetsSeconds: 64 } });
+    expect(result).toEqual({ endpoint: 'comment_redactions', ticketBudget: { remaining: 28, resetsSeconds: 64 }});
   });
 
   it('reports no budget when the header is missing or unreadable', async () => {
     server = await startServer(zendesk((res) => sendJson(res, 200, primaryOk.body, { [BUDGET]: 'total=30' })));
     const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
-    expect(result).toStrictEqual({ endpoint: 'comment_redactions' });
+    expect(result).toStrictEqual({ endpoint: 'comment_redactions'});
   });
 
   it('on the legacy endpoint reports the budget of the last call that gave one', async () => {
@@ -125,7 +125,7 @@ describe('redactCommentAttachments', () => {
         sendJson(res, 200, primaryOk.body);
       }),
     );
-    expect(await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments)).toEqual({ endpoint: 'comment_redactions' });
+    expect(await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments)).toEqual({ endpoint: 'comment_redactions'});
     expect(calls).toBe(3);
     expect(legacyCalls()).toHaveLength(0);
   });
