@@ -29,7 +29,8 @@ export function summarize(ticketId: string, copies: CopyResult[], redaction: Red
     const record = records.get(copy.attachmentId);
     const redacted = record?.redacted === true;
     const archived = copy.outcome === 'archived' || copy.outcome === 'already_archived';
-    const reason = copy.reason ?? (archived && !redacted ? (record?.reason ?? 'not_redacted') : undefined);
+    const why = record?.check ? `${record.reason}: ${record.check}` : record?.reason;
+    const reason = copy.reason ?? (archived && !redacted ? (why ?? 'not_redacted') : undefined);
     return {
       attachmentId: copy.attachmentId,
       commentId: copy.commentId,

@@ -123,8 +123,8 @@ interface Pass {
   sent: boolean;
 }
 
-function record(pass: Pass, copy: Pick<CopyResult, 'attachmentId' | 'commentId'>, redacted: boolean, reason?: string): void {
-  pass.records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted, ...(reason ? { reason } : {}) });
+function record(pass: Pass, copy: Pick<CopyResult, 'attachmentId' | 'commentId'>, redacted: boolean, reason?: string, check?: string): void {
+  pass.records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
 }
 
 /** 1. Checks every pending copy before any redaction call; returns the comments' redaction requests. */
@@ -133,7 +133,7 @@ async function checkPending(pass: Pass, pending: CopyResult[], live: Map<number,
   for (const copy of pending) {
     const found = live.get(copy.attachmentId);
     const check = await pass.deps.check(copy, found);
-    if (!check.verified) record(pass, copy, false, 'not_verified');
+    if (!check.verified) record(pass, copy, false, 'not_verified', check.reason);
     else if (!found) record(pass, copy, true); // verified in S3, and Zendesk no longer holds it: nothing to redact
     else byComment.set(found.commentId, [...(byComment.get(found.commentId) ?? []), { id: copy.attachmentId, url: found.attachment.content_url }]);
   }

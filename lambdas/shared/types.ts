@@ -80,6 +80,8 @@ export interface RedactionRecord {
   commentId: number;
   redacted: boolean;
   reason?: string;
+  /** With reason `not_verified`: which of the redaction step's checks failed (lambdas/redact-verified/check.ts). */
+  check?: string;
 }
 
 /** `$.redaction`: RedactVerified's result. */

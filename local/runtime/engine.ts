@@ -45,7 +45,7 @@ export interface LocalEngineOptions {
   /** Overrides every Wait state (ms): tests use 0; undefined keeps the real wait. */
   waitMs?: number;
   /** Called with each Task's state name and input right before its handler runs (simulated time). */
-  beforeTask?: (stateName: string, input: unknown) => void;
+  beforeTask?: (stateName: string, input: unknown) => void | Promise<void>;
   /**
    * Called with each Task's state name, input and result after its handler returned. Throwing here makes the Task
    * fail after its work was done, as when a Lambda crashes or its answer is lost (tests: `Lambda.Unknown`).
@@ -101,7 +101,7 @@ export class LocalEngine {
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const handler = await loadStepHandler(folder);
       handlers[task.name] = async (input: unknown) => {
-        options.beforeTask?.(task.name, input);
+        await options.beforeTask?.(task.name, input);
         const output = await handler(input, fakeLambdaContext(folder));
         await options.afterTask?.(task.name, input, output);
         return output;

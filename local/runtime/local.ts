@@ -70,7 +70,10 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.afterTask ? { afterTask: options.afterTask } : {}),
     onExecutionEnded: announceEnd,
-    ...(sandbox && options.waitMs !== undefined ? { beforeTask: followShortenedWaits(sandbox) } : {}),
+    beforeTask: async (stateName: string, input: unknown) => {
+      if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox)(stateName, input);
+      await options.beforeTask?.(stateName, input);
+    },
   });
   return {
     engine,

@@ -43,6 +43,8 @@ export interface FaultRig {
   notifications: CapturedNotification[];
   /** Runs after every Task handler returned (the engine's afterTask); throw to lose the answer. Reset by clearFaults. */
   afterTask: ((state: string, input: unknown, output: unknown) => void) | undefined;
+  /** Runs right before every Task handler, with the input it will get (mutable). Reset by clearFaults. */
+  beforeTask: ((state: string, input: unknown) => void | Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,7 @@ export async function openRig(options: RigOptions = {}): Promise<FaultRig> {
   };
   for (const key of ['ZENDESK_URL', 'IDEMPOTENCY_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB', 'NOTIFY_SECRET_ARN', 'ZENDESK_SECRET_ARN', 'SSE_KMS_KEY_ID']) delete env[key];
   const { openLocal } = await import('../../local/runtime/local.js');
-  const rig = { afterTask: undefined } as FaultRig;
+  const rig = { afterTask: undefined, beforeTask: undefined } as FaultRig;
   const runtime = await openLocal({
     env,
     retryIntervalMs: 0,
@@ -103,6 +105,7 @@ export async function openRig(options: RigOptions = {}): Promise<FaultRig> {
     persistS3: false,
     seedDemo: false,
     afterTask: (state, input, output) => rig.afterTask?.(state, input, output),
+    beforeTask: async (state, input) => rig.beforeTask?.(state, input),
   });
 
   return Object.assign(rig, {
@@ -216,6 +219,7 @@ export function clearFaults(rig: FaultRig): void {
   rig.sandbox.faults.clear();
   rig.s3Proxy.faults.clear();
   rig.afterTask = undefined;
+  rig.beforeTask = undefined;
 }
 
 /** What a crashed Lambda, or one whose answer was lost, looks like to Step Functions. */

@@ -21,6 +21,8 @@ export interface FileVerdict {
   /** Keys of this attachment that do not (partial, foreign, stale). */
   badKeys: string[];
   reported?: { outcome: string; redacted: boolean; s3Key?: string; reason?: string };
+  /** Redaction requests Zendesk received that named this attachment (it is redacted by the first; a second is a bug). */
+  redactionRequests?: number;
 }
 
 /** `tickets/{t}/{a}` or `tickets/{t}/{a}.ext`, never `tickets/{t}/{a}1`. */
@@ -42,8 +44,10 @@ export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunD
       (good ? goodKeys : badKeys).push(key);
     }
     const entry = report?.attachments.find((a) => a.attachmentId === String(file.attachmentId));
+    const named = rig.sandbox.redactions.filter((r) => r.redacted.some((x) => x.attachmentId === file.attachmentId) || r.alreadyRedacted.includes(file.attachmentId));
     out.push({
       attachmentId: file.attachmentId,
+      redactionRequests: named.length,
       zendesk: rig.sandbox.attachment(file.attachmentId)?.state ?? 'missing',
       goodKeys,
       badKeys,
@@ -61,6 +65,7 @@ export function violationsOf(files: FileVerdict[]): string[] {
   for (const f of files) {
     const id = f.attachmentId;
     if (f.zendesk === 'missing') problems.push(`${id}: not in Zendesk at all (the sandbox lost it?)`);
+    if ((f.redactionRequests ?? 0) > 1) problems.push(`${id}: REDACTED TWICE (named in ${f.redactionRequests} redaction requests)`);
     if (f.zendesk === 'redacted' && f.goodKeys.length === 0) {
       problems.push(`${id}: REDACTED in Zendesk but not verifiably in S3 (bad keys: ${f.badKeys.join(', ') || 'none'})`);
     }

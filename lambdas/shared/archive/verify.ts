@@ -120,6 +120,7 @@ export async function verifyArchivedObject(s3: S3Client, request: VerifyRequest)
     throw archiveUnavailable('HeadObject', error);
   }
   if (head.ContentLength !== request.expectedSize) return { verified: false, reason: 'size_mismatch' };
+  if (request.identity && !sameIdentity(head.Metadata ?? {}, request.identity)) return { verified: false, reason: 'metadata_mismatch' };
 
   const recorded = head.Metadata?.[METADATA_KEYS.sha256];
   if (recorded === undefined) return { verified: false, reason: 'no_sha256_metadata' };
@@ -133,7 +134,6 @@ export async function verifyArchivedObject(s3: S3Client, request: VerifyRequest)
   if (request.requireKms && request.kmsKeyId && head.SSEKMSKeyId !== request.kmsKeyId) {
     return { verified: false, reason: 'not_encrypted_with_archive_key' };
   }
-  if (request.identity && !sameIdentity(head.Metadata ?? {}, request.identity)) return { verified: false, reason: 'metadata_mismatch' };
 
   const found = {
     sha256: recorded,

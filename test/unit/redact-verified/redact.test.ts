@@ -50,7 +50,7 @@ describe('RedactVerified', () => {
     const { zd, copies, deps, check } = setup();
     check.mockImplementation(async (copy) => (copy.attachmentId !== 4 ? { verified: true } : { verified: false, reason: 'sha256_mismatch' }));
     const result = await redactVerified({ ticketId: '5', copies }, deps);
-    expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'not_verified' });
+    expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'not_verified', check: 'sha256_mismatch' });
     expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
     expect(zd.comments.get('5')!.find((c) => c.id === 12)!.attachments[0]!.id).toBe(4);
   });
