@@ -133,7 +133,11 @@ interface Delivery {
   ticketId: string;
   executionName: string;
   input: ExecutionInput;
-  /** The invocation id's ledger key: the same delivery retried by Zendesk. */
+  /**
+   * Ledger keys of this delivery: its invocation id (Zendesk's retry of it), and a hash of what the signature covers
+   * (timestamp and body). The invocation id header is not signed: a captured delivery replayed within the window under
+   * new invocation ids has the same signed content, so it is a repeat too.
+   */
   keys: string[];
 }
 
@@ -153,8 +157,13 @@ function parseDelivery(request: IngressRequest): Delivery | IngressResponse {
     ticketId,
     executionName: executionNameFor(ticketId, invocationId),
     input: { ticketId, source: 'webhook', invocationId, ...(webhookId ? { webhookId } : {}) },
-    keys: [`invocation#${invocationId}`],
+    keys: [`invocation#${invocationId}`, `content#${signedContentHash(request)}`],
   };
+}
+
+/** SHA-256 of exactly what the signature covers: the timestamp header and the raw body. */
+function signedContentHash(request: IngressRequest): string {
+  return createHash('sha256').update(request.headers[HEADER.timestamp] ?? '', 'utf8').update(request.rawBody).digest('hex');
 }
 
 const duplicate = (executionName: string) => reply(200, { executionName, duplicate: true });

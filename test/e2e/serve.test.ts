@@ -81,6 +81,22 @@ test('a repeat that arrives while the first execution still runs is a duplicate 
   expect(executions.map((r) => r.executionName)).toEqual(['zd-3002-77']);
 });
 
+test('a captured delivery replayed under new invocation ids (the header is not signed) is a duplicate: 200, nothing starts', async () => {
+  runtime.sandbox!.createTicket({ id: 3003, status: 'open', tags: ['vault_archive'] });
+  runtime.sandbox!.addComment(3003, { attachments: [{ fileName: 'z.txt', contentType: 'text/plain', data: Buffer.from('z\n') }] });
+  const body = JSON.stringify({ ticket_id: '3003' });
+  const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const first = await deliver(body, { invocationId: '90', timestamp });
+  expect(first.status).toBe(202);
+  for (const invocationId of ['91', '92']) {
+    const replay = await deliver(body, { invocationId, timestamp });
+    expect([replay.status, await replay.json()]).toEqual([200, { executionName: 'zd-3003-90', duplicate: true }]);
+  }
+  await runtime.engine.wait('zd-3003-90');
+  const executions = (await runtime.engine.history.list()).filter((r) => r.executionName.startsWith('zd-3003-'));
+  expect(executions.map((r) => r.executionName)).toEqual(['zd-3003-90']);
+});
+
 test('a badly signed, stale or unsigned webhook is refused with 401 and starts nothing', async () => {
   const body = JSON.stringify({ ticket_id: '3001' });
   const before = (await runtime.engine.history.list()).length;
