@@ -3,12 +3,10 @@ import {
   detailsOf,
   ExecutionNotFound,
   nameOf,
-  rerunHint,
   ticketIdOfInput,
   type ExecutionDetails,
   type ExecutionRow,
   type ListQuery,
-  type RedriveReport,
 } from './executions.js';
 
 /** `executions list|show|redrive --local`: the local engine's saved histories (ExecutionHistory) in a directory. */
@@ -42,19 +40,4 @@ export async function listLocalExecutions(historyDir: string, query: ListQuery):
 
 export async function showLocalExecution(historyDir: string, nameOrArn: string): Promise<ExecutionDetails> {
   return detailsOf('local', await localRecord(historyDir, nameOrArn));
-}
-
-/** The local engine has no RedriveExecution: the report points at a rerun (main.ts runs `redrive --local` itself). */
-export async function localRedriveUnavailable(historyDir: string, nameOrArn: string): Promise<RedriveReport> {
-  const record = await localRecord(historyDir, nameOrArn);
-  const ticketId = ticketIdOfInput(record.input);
-  return {
-    executionArn: record.executionArn,
-    redriven: false,
-    error: 'RedriveUnavailableLocally',
-    message: 'the local engine has no redrive',
-    status: record.status,
-    hint: rerunHint(ticketId, true),
-    ...(ticketId ? { ticketId } : {}),
-  };
 }

@@ -6,7 +6,7 @@ import type { ExecutionRecord } from '../local/runtime/history.js';
 import { describePath } from '../local/runtime/path.js';
 import { summaryOf } from '../local/runtime/summary.js';
 import { listAwsExecutions, redriveAwsExecution, showAwsExecution } from './executions-aws.js';
-import { listLocalExecutions, localRedriveUnavailable, showLocalExecution } from './executions-local.js';
+import { listLocalExecutions, showLocalExecution } from './executions-local.js';
 import { formatBytes, formatDuration, formatTime, table } from './format.js';
 import { UsageError } from './output.js';
 import { fileReport, type FileReport } from './run.js';
@@ -268,15 +268,13 @@ export function rerunHint(ticketId: string | undefined, local = false): string {
   return `start a new execution for the ticket instead: attachment-vault rerun --ticket ${ticketId ?? '<ticket id>'}${local ? ' --local' : ''}`;
 }
 
-export async function redriveExecution(target: Target, nameOrArn: string): Promise<RedriveReport> {
-  return target.kind === 'local' ? localRedriveUnavailable(target.historyDir, nameOrArn) : redriveAwsExecution(target, nameOrArn);
+/** RedriveExecution on AWS (`redrive --local` is the local engine's stand-in, run by main.ts). */
+export async function redriveExecution(target: AwsTarget, nameOrArn: string): Promise<RedriveReport> {
+  return redriveAwsExecution(target, nameOrArn);
 }
 
 export function explainRedrive(report: RedriveReport): string {
   if (report.redriven) return `redriven at ${formatTime(report.redriveDate)}: ${report.executionArn}`;
-  if (report.error === 'RedriveUnavailableLocally') {
-    return `The local engine has no redrive. The equivalent is a new run of the same ticket: ${report.hint?.replace(/^.*?: /, '') ?? ''}`;
-  }
   const lines = [`redrive refused (${report.error}): ${report.message}`];
   if (report.status) lines.push(`status: ${report.status}`);
   if (report.redriveStatus) lines.push(`redriveStatus: ${report.redriveStatus}${report.redriveStatusReason ? ` (${report.redriveStatusReason})` : ''}`);

@@ -147,11 +147,10 @@ async function executions(args: string[]): Promise<number> {
     case 'redrive': {
       const id = one();
       if (values.local) return redriveLocally(id);
-      const report = await ex.redriveExecution(target(id.startsWith('arn:') ? id : undefined), id);
+      const report = await ex.redriveExecution(ex.awsTarget({ ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}), ...(id.startsWith('arn:') ? { executionArn: id } : {}) }), id);
       printJson(report);
       stderr(ex.explainRedrive(report));
-      if (report.redriven) return 0;
-      return report.error === 'RedriveUnavailableLocally' ? 2 : 1;
+      return report.redriven ? 0 : 1;
     }
     default:
       throw new UsageError(sub ? `Unknown command "executions ${sub}"` : 'executions needs a command: list, show or redrive');

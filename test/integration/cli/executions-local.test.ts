@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { ExecutionHistory, type ExecutionRecord, type HistoryEvent } from '../../../local/runtime/history.js';
 import { describePath } from '../../../local/runtime/path.js';
 import {
-  explainRedrive,
   formatExecutionTable,
   historyDirOf,
   listExecutions,
   parseSince,
-  redriveExecution,
   showExecution,
   type Target,
 } from '../../../cli/executions.js';
@@ -160,15 +158,6 @@ describe('executions show --local', () => {
 
   it('says when there is no such execution', async () => {
     await expect(showExecution(target, 'run-9-x')).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-  });
-});
-
-describe('executions redrive --local', () => {
-  it('says plainly that the local engine has no redrive and gives the equivalent re-run', async () => {
-    const report = await redriveExecution(target, 'run-2002-20260817T113000-bbbb');
-
-    expect(report).toMatchObject({ redriven: false, error: 'RedriveUnavailableLocally', ticketId: '2002', hint: expect.stringContaining('attachment-vault rerun --ticket 2002 --local') });
-    expect(explainRedrive(report)).toBe('The local engine has no redrive. The equivalent is a new run of the same ticket: attachment-vault rerun --ticket 2002 --local');
   });
 });
 
