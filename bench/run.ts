@@ -132,7 +132,7 @@ function requestGoals(run: CountedRun & { shape: TicketShape }) {
   const pages = Math.max(1, Math.ceil(run.shape.comments / COMMENT_PAGE_SIZE));
   const list = run.counts['comments.list'] ?? 0;
   const redactions = run.counts.redaction ?? 0;
-  const tagWrites = run.counts['tags.write'] ?? 0;
+  const tagWrites = run.counts['ticket.update'] ?? 0;
   return {
     commentPasses: { value: list / pages, max: 2, met: list <= 2 * pages },
     redactionCalls: { value: redactions, refused: run.refused.redaction ?? 0, expected: run.minimum.redaction, met: redactions === run.minimum.redaction },
@@ -313,7 +313,7 @@ function printTables(doc: {
   }
   if (doc.requests) {
     log('\nZendesk requests per ticket (measured / design minimum)');
-    const kinds = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'redaction', 'tags.write'];
+    const kinds = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'redaction', 'ticket.update'];
     log(
       table([
         ['files/comments', ...kinds, 'total'],

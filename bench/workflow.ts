@@ -24,8 +24,8 @@ export const COMMENT_PAGE_SIZE = 100;
 export const USD_PER_TRANSITION = 0.025 / 1000;
 
 /** The request kinds a run may make; every other kind (oauth, users.me, tags.read, legacy_redaction...) should be 0. */
-export type CountedKind = 'ticket.get' | 'comments.list' | 'attachment.get' | 'download' | 'content' | 'redaction' | 'tags.write';
-export const COUNTED_KINDS: readonly CountedKind[] = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'redaction', 'tags.write'];
+export type CountedKind = 'ticket.get' | 'comments.list' | 'attachment.get' | 'download' | 'content' | 'redaction' | 'ticket.update';
+export const COUNTED_KINDS: readonly CountedKind[] = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'redaction', 'ticket.update'];
 
 /**
  * The fewest Zendesk requests the design allows for one successful run (every file archived and redacted, no
@@ -38,7 +38,7 @@ export const COUNTED_KINDS: readonly CountedKind[] = ['ticket.get', 'comments.li
  * - download       N      the credentialed GET of content_url (302);
  * - content        N      the credential-free GET of the content host (the bytes).
  * - redaction      Cv     one comment_redactions call per comment with verified files (Cv = C here).
- * - tags.write     2      vault_processing on, then vault_archived / vault_failed.
+ * - ticket.update  2      vault_processing on, then vault_archived / vault_failed.
  */
 export function designMinimum(shape: TicketShape): Record<CountedKind, number> {
   const n = shape.attachments;
@@ -51,7 +51,7 @@ export function designMinimum(shape: TicketShape): Record<CountedKind, number> {
     download: n,
     content: n,
     redaction: commentsWithFiles,
-    'tags.write': 2,
+    'ticket.update': 2,
   };
 }
 

@@ -18,6 +18,7 @@ export const ROUTE_KINDS = [
   'content',
   'tags.read',
   'tags.write',
+  'ticket.update',
   'redaction',
   'legacy_redaction',
   'webhooks',

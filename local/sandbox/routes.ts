@@ -2,7 +2,7 @@ import type { SandboxAuth } from './auth.js';
 import { download, getAttachment, serveContent, updateAttachment } from './attachments.js';
 import { listComments, redactAttachmentLegacy, redactComment } from './comments.js';
 import type { Route, RouteKind } from './context.js';
-import { addTags, getMe, getTags, getTicket, removeTags, setTags } from './tickets.js';
+import { addTags, getMe, getTags, getTicket, removeTags, setTags, updateTicket } from './tickets.js';
 import { createTrigger, deleteTrigger, listTriggers, showTrigger, updateTrigger } from './triggers.js';
 import {
   createWebhook,
@@ -38,6 +38,7 @@ export function routeTable(auth: SandboxAuth): Route[] {
     api('GET', /^\/api\/v2\/tickets\/(\d+)$/, 'ticket.get', tickets, getTicket),
     api('GET', /^\/api\/v2\/tickets\/(\d+)\/comments$/, 'comments.list', tickets, listComments),
     api('GET', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.read', tickets, getTags),
+    api('PUT', /^\/api\/v2\/tickets\/(\d+)$/, 'ticket.update', tickets, updateTicket),
     api('PUT', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, addTags),
     api('POST', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, setTags),
     api('DELETE', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.write', tickets, removeTags),

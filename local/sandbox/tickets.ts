@@ -56,6 +56,28 @@ async function writeTags(ctx: SandboxContext, ex: Exchange, mode: TagMode): Prom
   return json(mode === 'set' ? 201 : 200, { tags: [...ticket.tags] }, headers);
 }
 
+/**
+ * PUT /api/v2/tickets/{id} (Update Ticket) with `ticket.tags` (replaces the set) and/or `ticket.status`; honours
+ * safe_update + updated_stamp (409 on a stale stamp). A closed ticket refuses every update (422).
+ */
+export async function updateTicket(ctx: SandboxContext, ex: Exchange): Promise<Reply> {
+  const ticket = visibleTicketOr404(ctx, param(ex, 0));
+  const headers = spendTicketUpdate(ctx, ticket);
+  if (ticket.status === 'closed') return zendeskError.closedTicket(headers);
+  const body = (await ex.body()).ticket as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object') return json(400, { error: 'InvalidValue', description: 'ticket is required' }, headers);
+  const tags = body.tags === undefined ? undefined : parseTagList(body.tags);
+  if (body.tags !== undefined && !tags) return json(400, { error: 'InvalidValue', description: 'tags must be a list of tags' }, headers);
+  if (body.safe_update === true || body.safe_update === 'true') {
+    if (typeof body.updated_stamp !== 'string' || Date.parse(body.updated_stamp) !== ticket.updatedAt) return zendeskError.updateConflict(headers);
+  }
+  if (tags) ticket.tags = tags;
+  if (typeof body.status === 'string') ticket.status = body.status as TicketRecord['status'];
+  ctx.store.touch(ticket);
+  ctx.ticketUpdated(ticket);
+  return json(200, { ticket: ticketJson(ctx.api, ctx.store, ticket), audit: { ticket_id: ticket.id } }, headers);
+}
+
 export const addTags = (ctx: SandboxContext, ex: Exchange): Promise<Reply> => writeTags(ctx, ex, 'add');
 export const setTags = (ctx: SandboxContext, ex: Exchange): Promise<Reply> => writeTags(ctx, ex, 'set');
 export const removeTags = (ctx: SandboxContext, ex: Exchange): Promise<Reply> => writeTags(ctx, ex, 'remove');

@@ -31,7 +31,7 @@ describe('bench: Zendesk requests per ticket', () => {
       download: 1,
       content: 1,
       redaction: 1,
-      'tags.write': 2,
+      'ticket.update': 2,
     });
     expect(run.counts).toEqual(run.minimum);
     expect(run.excess).toEqual({});

@@ -170,7 +170,7 @@ describe("Zendesk's per-ticket update limit (30 per 10 minutes)", () => {
   test('a final tag write Zendesk keeps refusing: a bounded number of waits, then FAILED TicketNotTagged; the files stay archived and redacted', async () => {
     const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('t.txt')]]);
     // The first tag write (MarkTicket) goes through; every later one (FinishTicket) is refused.
-    zendeskFaults(rig, { match: { route: 'tags.write', after: 1, times: Infinity }, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '600' } } });
+    zendeskFaults(rig, { match: { route: 'ticket.update', after: 1, times: Infinity }, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '600' } } });
 
     const { record, doc } = await runTicket(rig, ticket.ticketId);
 

@@ -40,7 +40,7 @@ function twoComments(ticketId: number) {
   ]);
 }
 
-const CALL_KINDS: RouteKind[] = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'tags.write', 'redaction'];
+const CALL_KINDS: RouteKind[] = ['ticket.get', 'comments.list', 'attachment.get', 'download', 'content', 'ticket.update', 'redaction'];
 
 describe('429 with Retry-After', () => {
   test.each(CALL_KINDS)('a short Retry-After (1 s) on %s is waited inside the step: no state retry, everything archived and redacted', async (kind) => {
@@ -61,7 +61,7 @@ describe('429 with Retry-After', () => {
 
   const LONG: Array<[RouteKind, string]> = [
     ['ticket.get', 'MarkTicket'],
-    ['tags.write', 'MarkTicket'],
+    ['ticket.update', 'MarkTicket'],
     ['comments.list', 'ListAttachments'],
     ['attachment.get', 'CopyAttachment'],
     ['download', 'CopyAttachment'],

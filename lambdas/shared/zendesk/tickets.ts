@@ -41,7 +41,7 @@ export function createTickets(request: ZendeskRequest): Pick<ZendeskApi, 'getTic
     change: TagChange,
     options: { ticket?: ZendeskTicket } = {},
   ): Promise<{ tags: string[]; changed: boolean }> {
-    const path = `${ticketPath(ticketId)}/tags`;
+    const path = ticketPath(ticketId);
     // The caller's fresh read serves the first round; a conflict (409) always re-reads.
     let known = options.ticket;
     for (let round = 0; ; round++) {
@@ -52,7 +52,7 @@ export function createTickets(request: ZendeskRequest): Pick<ZendeskApi, 'getTic
       // Tag endpoints refuse closed tickets (422): do not spend a write (and a per-ticket update) on it.
       if (ticket.status === 'closed') throw new TicketClosed(`updateTags ticket ${ticketId}: ticket is closed`);
       try {
-        const body = await call<{ tags?: unknown }>(
+        const body = await call<{ ticket?: { tags?: unknown } }>(
           {
             route: 'updateTags',
             subject: `ticket ${ticketId}`,
@@ -63,10 +63,12 @@ export function createTickets(request: ZendeskRequest): Pick<ZendeskApi, 'getTic
             },
           },
           path,
-          // POST replaces the whole set: one write, applied only if the ticket is unchanged since our read.
-          { method: 'post', json: { tags, updated_stamp: ticket.updated_at, safe_update: 'true' } },
+          // Update Ticket with `ticket.tags` replaces the whole set in one write, and it documents safe_update: applied
+          // only if the ticket is unchanged since our read (docs/zendesk.md#tags-and-safe-updates). The tag endpoints
+          // document safe_update for PUT (add) and DELETE (remove) only, which would take two writes.
+          { method: 'put', json: { ticket: { tags, safe_update: true, updated_stamp: ticket.updated_at } } },
         );
-        const written = Array.isArray(body?.tags) ? (body.tags as string[]) : tags;
+        const written = Array.isArray(body?.ticket?.tags) ? (body.ticket.tags as string[]) : tags;
         return { tags: written, changed: true };
       } catch (error) {
         if (!(error instanceof StaleTicket)) throw error;

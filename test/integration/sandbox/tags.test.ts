@@ -10,6 +10,27 @@ afterAll(() => sandbox.close());
 
 type Tags = { tags: string[] };
 
+describe('Update Ticket (PUT /api/v2/tickets/{id})', () => {
+  test('ticket.tags replaces the set; with safe_update a stale updated_stamp is 409 and changes nothing; the answer is the ticket', async () => {
+    const t = sandbox.createTicket({ tags: ['a'] });
+    const path = `/api/v2/tickets/${t.id}`;
+    const ok = await call<{ ticket: { tags: string[]; updated_at: string } }>(sandbox, 'PUT', path, { body: { ticket: { tags: ['b', 'c'], safe_update: true, updated_stamp: t.updated_at } } });
+    expect([ok.status, ok.body.ticket.tags]).toEqual([200, ['b', 'c']]);
+    expect(Date.parse(ok.body.ticket.updated_at)).toBeGreaterThan(Date.parse(t.updated_at));
+    const stale = await call(sandbox, 'PUT', path, { body: { ticket: { tags: ['d'], safe_update: true, updated_stamp: t.updated_at } } });
+    expect(stale.status).toBe(409);
+    expect(sandbox.ticket(t.id)?.tags).toEqual(['b', 'c']);
+  });
+
+  test('a closed ticket refuses the update (422) and spends a per-ticket update', async () => {
+    const t = sandbox.createTicket({ status: 'closed', tags: ['a'] });
+    const before = sandbox.ticketUpdateBudget(t.id).remaining;
+    expect((await call(sandbox, 'PUT', `/api/v2/tickets/${t.id}`, { body: { ticket: { tags: ['b'] } } })).status).toBe(422);
+    expect(sandbox.ticket(t.id)?.tags).toEqual(['a']);
+    expect(sandbox.ticketUpdateBudget(t.id).remaining).toBe(before - 1);
+  });
+});
+
 describe('tags', () => {
   test('PUT adds, POST replaces (201), DELETE removes by query or by JSON body, GET lists', async () => {
     const { id } = sandbox.createTicket({ tags: ['a', 'b'] });

@@ -7,7 +7,8 @@ let server: TestServer;
 afterEach(async () => server?.close());
 
 /**
- * A ticket with safe-update semantics: POST /tags applies only when updated_stamp equals the ticket's updated_at.
+ * A ticket with safe-update semantics: PUT /api/v2/tickets/7 (Update Ticket) with `ticket.tags` applies only when
+ * `ticket.updated_stamp` equals the ticket's updated_at.
  * `interfere(n)` lets a test change the ticket behind the client's back before the n-th write.
  */
 function taggedTicket(initial: string[], options: { status?: string; interfere?: (write: number) => boolean; closedAnswer?: boolean } = {}) {
@@ -21,7 +22,7 @@ function taggedTicket(initial: string[], options: { status?: string; interfere?:
         sendJson(res, 200, ticket(7, state.tags, stamp(), options.status ?? 'open'));
         return;
       }
-      if (req.method === 'POST' && req.path === '/api/v2/tickets/7/tags') {
+      if (req.method === 'PUT' && req.path === '/api/v2/tickets/7') {
         writes += 1;
         if (options.closedAnswer) {
           sendJson(res, 422, { error: 'RecordInvalid', details: { status: [{ description: 'Status: closed prevents ticket update' }] } });
@@ -31,14 +32,14 @@ function taggedTicket(initial: string[], options: { status?: string; interfere?:
           state.tags.push(`other-${writes}`);
           state.version += 1;
         }
-        const body = req.json as { tags: string[]; updated_stamp: string; safe_update: string };
-        if (body.safe_update !== 'true' || body.updated_stamp !== stamp()) {
+        const body = (req.json as { ticket: { tags: string[]; updated_stamp: string; safe_update: boolean } }).ticket;
+        if (body.safe_update !== true || body.updated_stamp !== stamp()) {
           sendJson(res, 409, { error: 'UpdateConflict', description: 'Ticket was updated' });
           return;
         }
         state.tags = body.tags;
         state.version += 1;
-        sendJson(res, 201, { tags: state.tags });
+        sendJson(res, 200, { ticket: ticket(7, state.tags, stamp(), options.status ?? 'open').ticket });
         return;
       }
       sendJson(res, 404, { error: 'InvalidEndpoint' });
@@ -66,18 +67,15 @@ describe('updateTags', () => {
     expect(server.requests.map((r) => r.method)).toEqual(['GET']);
   });
 
-  it('replaces the set in one conflict-safe POST with updated_stamp', async () => {
+  it('replaces the set in one conflict-safe Update Ticket (PUT ticket.tags with safe_update and updated_stamp)', async () => {
     const zd = taggedTicket(['a', 'vault_archive']);
     server = await startServer((req, res) => zd.handler(req, res));
     const result = await testClient(server.origin).updateTags('7', { add: ['vault_processing'], remove: ['vault_archive'] });
     expect(result).toEqual({ tags: ['a', 'vault_processing'], changed: true });
     const writes = server.requests.filter((r) => r.method !== 'GET');
     expect(writes).toHaveLength(1);
-    expect(writes[0]?.json).toEqual({
-      tags: ['a', 'vault_processing'],
-      updated_stamp: '2026-08-17T07:34:01Z',
-      safe_update: 'true',
-    });
+    expect([writes[0]?.method, writes[0]?.path]).toEqual(['PUT', '/api/v2/tickets/7']);
+    expect(writes[0]?.json).toEqual({ ticket: { tags: ['a', 'vault_processing'], updated_stamp: '2026-08-17T07:34:01Z', safe_update: true } });
     expect(zd.state.tags).toEqual(['a', 'vault_processing']);
   });
 
@@ -87,7 +85,7 @@ describe('updateTags', () => {
     const result = await testClient(server.origin).updateTags('7', { add: ['vault_archived'] });
     expect(result.changed).toBe(true);
     expect(zd.state.tags).toEqual(['a', 'other-1', 'vault_archived']);
-    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'GET', 'POST']);
+    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET', 'PUT']);
   });
 
   it('uses a ticket the caller just read instead of reading it again; a 409 still re-reads', async () => {
@@ -99,7 +97,7 @@ describe('updateTags', () => {
     const result = await client.updateTags('7', { add: ['vault_archived'] }, { ticket: fresh });
     expect(result.changed).toBe(true);
     expect(zd.state.tags).toEqual(['a', 'other-1', 'vault_archived']);
-    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
+    expect(server.requests.map((r) => r.method)).toEqual(['PUT', 'GET', 'PUT']);
   });
 
   it('treats a 409 DatabaseConflict as transient and retries', async () => {
@@ -108,7 +106,7 @@ describe('updateTags', () => {
       if (req.method === 'GET') return sendJson(res, 200, ticket(7, ['a']));
       posts += 1;
       if (posts === 1) return sendJson(res, 409, { error: 'DatabaseConflict', description: 'Database collision' });
-      return sendJson(res, 201, { tags: ['a', 'b'] });
+      return sendJson(res, 200, ticket(7, ['a', 'b']));
     });
     expect(await testClient(server.origin).updateTags('7', { add: ['b'] })).toEqual({ tags: ['a', 'b'], changed: true });
     expect(posts).toBe(2);
@@ -119,10 +117,10 @@ describe('updateTags', () => {
     server = await startServer((req, res) => zd.handler(req, res));
     const error = await failure(testClient(server.origin, { retry: { conflictRetries: 2, conflictDelayMs: 1 } }).updateTags('7', { add: ['b'] }));
     expect(error).toBeInstanceOf(UpdateConflict);
-    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+    expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(3);
   });
 
-  it('422 from the tag endpoint is TicketClosed', async () => {
+  it('422 (a closed ticket refuses updates) is TicketClosed', async () => {
     const zd = taggedTicket(['a'], { closedAnswer: true });
     server = await startServer((req, res) => zd.handler(req, res));
     expect(await failure(testClient(server.origin).updateTags('7', { add: ['b'] }))).toBeInstanceOf(TicketClosed);
@@ -132,7 +130,7 @@ describe('updateTags', () => {
     const zd = taggedTicket(['a'], { status: 'closed' });
     server = await startServer((req, res) => zd.handler(req, res));
     expect(await failure(testClient(server.origin).updateTags('7', { add: ['b'] }))).toBeInstanceOf(TicketClosed);
-    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(0);
   });
 
   it('404 is TicketNotFound', async () => {
