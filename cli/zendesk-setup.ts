@@ -19,8 +19,12 @@ import { UsageError } from './output.js';
 
 export const WEBHOOK_NAME = 'attachment-vault';
 export const TRIGGER_TITLE = 'attachment-vault: archive attachments when tagged';
-/** Only the ticket ID: free-text placeholders can break the JSON body (docs/zendesk.md#webhooks-and-triggers). */
-export const WEBHOOK_BODY = '{"ticket_id":"{{ticket.id}}"}';
+/**
+ * The ticket ID and the update's timestamp only: free-text placeholders can break the JSON body
+ * (docs/zendesk.md#webhooks-and-triggers). The timestamp makes two requests for one ticket two different signed
+ * deliveries, so that the webhook's replay check (the signed content) never takes a new request for a replay.
+ */
+export const WEBHOOK_BODY = '{"ticket_id":"{{ticket.id}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}';
 /** Stands for the webhook's ID in a dry-run plan when the webhook does not exist yet. */
 export const NEW_WEBHOOK_ID = '<id of the new webhook>';
 

@@ -1,4 +1,6 @@
-import { Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { TICKET_LOCK_PREFIX } from '../../lambdas/shared/ticket-lock.js';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -91,6 +93,31 @@ export class Workflow extends Construct {
   readonly steps: Record<WorkflowPlaceholder, VaultFunction>;
   /** Not a state: EventBridge sends it every unsuccessful end, and it tags the ticket vault_failed (Observability). */
   readonly release: VaultFunction;
+
+  /**
+   * The ticket lock (lambdas/shared/ticket-lock.ts): its items only (`ticket-lock#` keys) in the idempotency table, and
+   * DescribeExecution on this machine's executions, to see whether a holder still runs.
+   */
+  private grantTicketLock(fns: VaultFunction[], table: Table): void {
+    const stack = Stack.of(this);
+    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineNameOf(stack.stackName)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    for (const step of fns) {
+      step.fn.addEnvironment('IDEMPOTENCY_TABLE', table.tableName);
+      step.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'TicketLock',
+          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TICKET_LOCK_PREFIX}*`] } },
+        }),
+      );
+      step.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'TicketLockHolder', actions: ['states:DescribeExecution'], resources: [executions] }));
+      Validations.of(step).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameOf(stack.stackName)}:*]`,
+        reason: "The lock's holder is any execution of this one state machine, known only at run time.",
+      });
+    }
+  }
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
@@ -163,6 +190,9 @@ export class Workflow extends Construct {
       Object.entries(steps).map(([placeholder, step]) => [placeholder, step.fn.functionArn]),
     );
     this.stateMachine = new StateMachine(this, 'StateMachine', {
+      // A name known before the machine exists: the steps that check the ticket lock's holder (DescribeExecution) are
+      // granted its executions by ARN, and a reference to the generated name would be a circular dependency.
+      stateMachineName: stateMachineNameOf(Stack.of(this).stackName),
       definitionBody: DefinitionBody.fromFile(aslFile),
       definitionSubstitutions,
       stateMachineType: StateMachineType.STANDARD,
@@ -172,6 +202,7 @@ export class Workflow extends Construct {
     });
     // The ASL holds plain ARNs, so nothing grants invoke implicitly.
     for (const step of Object.values(steps)) step.fn.grantInvoke(this.stateMachine);
+    this.grantTicketLock([steps.MarkTicketFunctionArn, steps.FinishTicketFunctionArn, this.release], props.idempotencyTable);
 
     const sm = Validations.of(this.stateMachine);
     for (const step of Object.values(steps)) {
@@ -186,6 +217,11 @@ export class Workflow extends Construct {
       reason: 'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups, resource policies) do not support resource-level permissions.',
     });
   }
+}
+
+/** `AttachmentVault-ticket`: the per-ticket state machine's name, from the stack's. */
+export function stateMachineNameOf(stackName: string): string {
+  return `${stackName}-ticket`;
 }
 
 function acknowledgeXray(step: VaultFunction): void {

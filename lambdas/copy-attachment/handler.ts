@@ -8,6 +8,7 @@ import { logger } from '../shared/logger.js';
 import { createS3Client } from '../shared/s3.js';
 import { step } from '../shared/step.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
+import { isWaitRequest, waitingForZendesk, type WaitRequest } from '../shared/waits.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { asSeenBy, copyAttachment, recordedCopy, type StoredCopy } from './copy.js';
 import { parseCopyEvent } from './event.js';
@@ -58,11 +59,17 @@ export function resetCopyHandler(): void {
   runner = undefined;
 }
 
-export const handler = step<unknown, CopyResult>('copy-attachment', async (event, context) => {
+/**
+ * A copy result, or (when Zendesk asked for a wait longer than the step waits in-process) the item's own input with
+ * `waitSeconds` and the updated `zendeskWaits`: the Map iteration waits that long and runs the copy again with it.
+ */
+export const handler = step<unknown, CopyResult | (Record<string, unknown> & WaitRequest)>('copy-attachment', async (event, context) => {
   const input = parseCopyEvent(event);
   logger.appendKeys({ attachmentId: input.attachment.attachmentId });
-  runner ??= createRunner(process.env);
+  const copier = (runner ??= createRunner(process.env));
   // Lets Powertools expire an in-progress record with this invocation's remaining time.
-  if (context) runner.config.registerLambdaContext(context as Context);
-  return asSeenBy(await runner.copyOnce(input), input);
+  if (context) copier.config.registerLambdaContext(context as Context);
+  const waits = (event as { zendeskWaits?: unknown }).zendeskWaits;
+  const result = await waitingForZendesk(waits, async () => asSeenBy(await copier.copyOnce(input), input));
+  return isWaitRequest(result) ? { ...(event as Record<string, unknown>), ...result } : result;
 });

@@ -9,6 +9,7 @@ import type {
   Summary,
   SummaryAttachment,
 } from '../shared/types.js';
+import type { TicketLocks } from '../shared/ticket-lock.js';
 import type { ZendeskApi } from '../shared/zendesk/types.js';
 
 export interface FinishInput {
@@ -59,23 +60,34 @@ export function describeIncomplete(summary: Summary): string {
   return `Ticket ${summary.ticketId}: ${problems.length} of ${summary.attachments.length} attachments not archived and redacted: ${listed.join(', ')}${more}. They remain in Zendesk; re-run the ticket to process only what remains.`;
 }
 
+export interface FinishDeps {
+  zendesk: ZendeskApi;
+  tags: TagConfig;
+  locks: TicketLocks;
+  /** This execution, which gives the ticket lock back once the ticket is tagged. */
+  executionName: string;
+}
+
 /**
- * Step 5a: the summary, and one conflict-safe tag write: `archived` or `failed`, never both, and
- * `processing` removed. A closed ticket cannot be tagged: that is recorded, not a failure.
+ * Step 5a: the summary, one conflict-safe tag write (`archived` or `failed`, never both, `processing` removed), and
+ * the ticket lock given back. The request tag is not touched: MarkTicket consumed the one that started this run, so a
+ * request tag here is a new request an agent made while the run was going; it stays, and this very update fires the
+ * trigger (request tag, no processing tag) for another run. A closed ticket cannot be tagged: recorded, not a failure.
  */
-export async function finishTicket(input: FinishInput, deps: { zendesk: ZendeskApi; tags: TagConfig }): Promise<FinishResult> {
+export async function finishTicket(input: FinishInput, deps: FinishDeps): Promise<FinishResult> {
   const draft = summarize(input.ticketId, input.copies, input.redaction, false);
   const finalTag = draft.status === 'SUCCEEDED' ? deps.tags.archived : deps.tags.failed;
   const otherTag = draft.status === 'SUCCEEDED' ? deps.tags.failed : deps.tags.archived;
   let tagged = false;
   if (input.mark.tagged) {
     try {
-      await deps.zendesk.updateTags(input.ticketId, { add: [finalTag], remove: [deps.tags.processing, deps.tags.request, otherTag] });
+      await deps.zendesk.updateTags(input.ticketId, { add: [finalTag], remove: [deps.tags.processing, otherTag] });
       tagged = true;
     } catch (error) {
       if (!(error instanceof TicketClosed)) throw error;
     }
   }
+  await deps.locks.release(input.ticketId, deps.executionName);
   const summary: Summary = { ...draft, tagged };
   return {
     summary,

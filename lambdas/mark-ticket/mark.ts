@@ -1,15 +1,27 @@
 import { TicketClosed } from '../shared/errors.js';
 import type { TagConfig } from '../shared/config.js';
 import type { MarkResult } from '../shared/types.js';
+import type { Holder, TicketLocks } from '../shared/ticket-lock.js';
 import type { ZendeskApi } from '../shared/zendesk/types.js';
 
+export interface MarkDeps {
+  zendesk: ZendeskApi;
+  tags: TagConfig;
+  /** The ticket lock (one execution per ticket); `execution` is who asks. */
+  locks: TicketLocks;
+  execution: Holder;
+}
+
 /**
- * Step 1: one conflict-safe tag write that adds `processing` and drops the request tag (and an earlier end's tag).
- * An unknown ticket throws TicketNotFound before anything is written. A closed ticket refuses tag writes
- * (422): the run records it and goes on, because comment_redactions still works on closed tickets.
+ * Step 1: the ticket lock, then one conflict-safe tag write that adds `processing` and drops the request tag (and an
+ * earlier end's tag). An unknown ticket throws TicketNotFound before anything is written. Another execution of this
+ * ticket running: `alreadyRunning`, nothing written. A closed ticket refuses tag writes (422): the run records it and
+ * goes on, because comment_redactions still works on closed tickets.
  */
-export async function markTicket(ticketId: string, deps: { zendesk: ZendeskApi; tags: TagConfig }): Promise<MarkResult> {
+export async function markTicket(ticketId: string, deps: MarkDeps): Promise<MarkResult> {
   const ticket = await deps.zendesk.getTicket(ticketId);
+  const claim = await deps.locks.claim(ticketId, deps.execution);
+  if (!claim.acquired) return { ticketId, ticketStatus: ticket.status, tagged: false, alreadyRunning: claim.holder.executionName };
   if (ticket.status === 'closed') {
     return { ticketId, ticketStatus: ticket.status, tagged: false, reason: 'ticket_closed' };
   }

@@ -210,7 +210,14 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   const pass: Pass = { input, deps, passes: (previous?.passes ?? 0) + 1, records: new Map((previous?.records ?? []).map((r) => [r.attachmentId, r])), sent: false };
   const pending = input.copies.filter((c) => isRedactionCandidate(c) && !pass.records.has(c.attachmentId));
   const hasOpen = [...pass.records.values()].some((r) => r.reason === REQUESTED || (!r.redacted && !FINAL_REASONS.has(r.reason ?? '') && r.reason !== 'not_verified'));
-  const listed = pending.length > 0 || hasOpen ? liveAttachments((await deps.zendesk.listComments(input.ticketId)).comments) : undefined;
+  let listed: Map<number, LiveAttachment> | undefined;
+  try {
+    listed = pending.length > 0 || hasOpen ? liveAttachments((await deps.zendesk.listComments(input.ticketId)).comments) : undefined;
+  } catch (error) {
+    // The account's rate limit on the listing: this pass waits like a pass deferred by the per-ticket budget.
+    if (error instanceof ZendeskRateLimited && pass.passes < deps.maxPasses) return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
+    throw error;
+  }
   const requests = listed ? await checkPending(pass, pending, listed) : [];
   const waitSeconds = await sendRequests(pass, requests);
   if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));

@@ -1,6 +1,7 @@
 import type { TagConfig } from '../shared/config.js';
 import { TicketClosed, TicketNotFound } from '../shared/errors.js';
 import { isUnsuccessful, ticketIdOfEvent, type ExecutionStatusEvent } from '../shared/execution-events.js';
+import type { TicketLocks } from '../shared/ticket-lock.js';
 import type { ZendeskApi } from '../shared/zendesk/types.js';
 
 /**
@@ -22,13 +23,15 @@ export interface ReleaseResult {
   executionName?: string;
 }
 
-export async function releaseTicket(event: ExecutionStatusEvent, deps: { zendesk: ZendeskApi; tags: TagConfig }): Promise<ReleaseResult> {
+export async function releaseTicket(event: ExecutionStatusEvent, deps: { zendesk: ZendeskApi; tags: TagConfig; locks: TicketLocks }): Promise<ReleaseResult> {
   const executionName = event.detail.name;
   const named = executionName ? { executionName } : {};
   if (!isUnsuccessful(event)) return { outcome: 'not_unsuccessful', ...named };
   const ticketId = ticketIdOfEvent(event);
   if (!ticketId) return { outcome: 'no_ticket', ...named };
   const { tags } = deps;
+  // The ticket lock of this execution (if it holds it): the ticket is free for the next run.
+  if (executionName) await deps.locks.release(ticketId, executionName);
   try {
     const { changed } = await deps.zendesk.updateTags(ticketId, { add: [tags.failed], remove: [tags.processing, tags.archived] });
     return { outcome: changed ? 'released' : 'unchanged', ticketId, ...named };

@@ -108,8 +108,8 @@ export function idempotencyTable(env: Env = process.env): string {
 export interface RedactionSettings {
   /**
    * REDACTION_MAX_PASSES (1-1000, default 12): how many RedactVerified passes one execution may make; each pass after
-   * the first follows a Wait for Zendesk's per-ticket budget. RedactVerified reports it as `maxPasses`, which the ASL's
-   * TicketUpdatesLeft Choice reads: this is the only place the number lives.
+   * the first follows a Wait for Zendesk's per-ticket budget. RedactVerified reports it as `maxPasses`: this is the
+   * only place the number lives.
    */
   maxPasses: number;
   /** REDACTION_MAX_WAIT_SECONDS (1-3600, default 900): the longest single Wait, whatever Retry-After says. */
@@ -126,6 +126,20 @@ export function redactionSettings(env: Env = process.env): RedactionSettings {
     maxPasses: integer(env, 'REDACTION_MAX_PASSES', 12, 1, 1000),
     maxWaitSeconds: integer(env, 'REDACTION_MAX_WAIT_SECONDS', 900, 1, 3600),
     idempotencySeconds: integer(env, 'REDACTION_IDEMPOTENCY_SECONDS', 900, 60, 31_536_000),
+  };
+}
+
+export interface ZendeskWaitSettings {
+  /** ZENDESK_MAX_WAITS (0-1000, default 20): Retry-After waits one execution (or one Map item) may take. */
+  maxWaits: number;
+  /** ZENDESK_MAX_WAIT_SECONDS (1-3600, default 900): the longest single wait, whatever Retry-After says. */
+  maxWaitSeconds: number;
+}
+
+export function zendeskWaitSettings(env: Env = process.env): ZendeskWaitSettings {
+  return {
+    maxWaits: integer(env, 'ZENDESK_MAX_WAITS', 20, 0, 1000),
+    maxWaitSeconds: integer(env, 'ZENDESK_MAX_WAIT_SECONDS', 900, 1, 3600),
   };
 }
 

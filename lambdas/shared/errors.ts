@@ -30,6 +30,12 @@ export class SecretUnavailable extends VaultError {
   readonly retryable = true;
 }
 
+/** DynamoDB or Step Functions (the ticket lock's store and its running check) failed after the SDK's retries. */
+export class StateStoreUnavailable extends VaultError {
+  override readonly name = 'StateStoreUnavailable';
+  readonly retryable = true;
+}
+
 /** Zendesk answered 404 for the ticket: unknown or deleted. The run ends FAILED and writes nothing. */
 export class TicketNotFound extends VaultError {
   override readonly name = 'TicketNotFound';
@@ -228,6 +234,7 @@ export const VAULT_ERRORS = {
   ConfigurationError,
   InvalidInput,
   SecretUnavailable,
+  StateStoreUnavailable,
   TicketNotFound,
   ZendeskAuthFailed,
   ZendeskRateLimited,

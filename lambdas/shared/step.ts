@@ -1,8 +1,21 @@
 import type { Context } from 'aws-lambda';
-import { VaultError } from './errors.js';
+import { InvalidInput, VaultError } from './errors.js';
 import { logger } from './logger.js';
 
 export type StepContext = Pick<Context, 'functionName' | 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
+
+const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
+const EXECUTION_ARN = /^arn:[\w-]+:states:[\w-]*:\d*:execution:[^:\s]+:[0-9A-Za-z_-]{1,80}$/;
+
+/** `{executionName, executionArn}` as the ASL passes them from `$$.Execution` (Name and Id). */
+export function parseExecution(event: Record<string, unknown>): { executionName: string; executionArn: string } {
+  const { executionName, executionArn } = event;
+  if (typeof executionName !== 'string' || !EXECUTION_NAME.test(executionName)) throw new InvalidInput('executionName must be a Step Functions execution name');
+  if (typeof executionArn !== 'string' || !EXECUTION_ARN.test(executionArn) || !executionArn.endsWith(`:${executionName}`)) {
+    throw new InvalidInput('executionArn must be the execution ARN of executionName');
+  }
+  return { executionName, executionArn };
+}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

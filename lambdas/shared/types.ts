@@ -20,6 +20,8 @@ export interface MarkResult {
   /** False when Zendesk refused tag writes because the ticket is closed (the run goes on). */
   tagged: boolean;
   reason?: 'ticket_closed';
+  /** Set when another execution of this ticket is running: this one ends at AlreadyRunning, having changed nothing. */
+  alreadyRunning?: string;
 }
 
 /** One attachment to archive, as ListAttachments returns it. */

@@ -108,9 +108,7 @@ export class LocalEngine {
       };
       retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
     }
-    const waits = Object.entries(definition.States as Record<string, { Type: string }>)
-      .filter(([, s]) => s.Type === 'Wait')
-      .map(([n]) => n);
+    const waits = waitStates(definition.States as unknown as Record<string, AnyState>);
     const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
     return new LocalEngine(definition, machine, handlers, retryable, waits, new ExecutionHistory(options.historyDir), options);
   }
@@ -293,6 +291,14 @@ interface AnyState {
   Type: string;
   Retry?: Array<{ ErrorEquals: string[] }>;
   ItemProcessor?: { States: Record<string, AnyState> };
+}
+
+/** Every Wait state's name, Map iterations included. */
+function waitStates(states: Record<string, AnyState>): string[] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    ...(state.Type === 'Wait' ? [name] : []),
+    ...(state.ItemProcessor ? waitStates(state.ItemProcessor.States) : []),
+  ]);
 }
 
 /** The ErrorEquals of every retrier, per state name (Map iterations included). */

@@ -3,6 +3,7 @@ import { LocalEngine, type LocalEngineOptions } from './engine.js';
 import { LOCAL_REGION } from './definition.js';
 import type { ExecutionRecord } from './history.js';
 import { randomSecret, startEmbeddedServices } from './services.js';
+import { startSfnEndpoint } from './sfn-endpoint.js';
 import { startSandboxZendesk, type SandboxZendesk } from '../sandbox/zendesk.js';
 import { seedDemoTicket, DEMO_TICKET_ID } from './demo-ticket.js';
 
@@ -51,6 +52,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     delete env.ZENDESK_OAUTH_CLIENT_SECRET;
   }
   env.ZENDESK_WEBHOOK_SECRET ??= randomSecret();
+  env.AWS_REGION ??= 'us-east-1';
   let services;
   try {
     services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true });
@@ -68,19 +70,24 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    ...(options.afterTask ? { afterTask: options.afterTask } : {}),
-    onExecutionEnded: announceEnd,
-    beforeTask: async (stateName: string, input: unknown) => {
-      if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox)(stateName, input);
-      await options.beforeTask?.(stateName, input);
+    afterTask: async (stateName: string, input: unknown, output: unknown) => {
+      if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox, output);
+      await options.afterTask?.(stateName, input, output);
     },
+    onExecutionEnded: announceEnd,
+    ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
   });
+  // The Step Functions API of the local engine, for the handlers (ticket lock) and the CLI, through the SDK's setting.
+  const sfn = await startSfnEndpoint(engine);
+  env.AWS_ENDPOINT_URL_SFN = sfn.url;
+  process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
   return {
     engine,
     ...(sandbox ? { sandbox } : {}),
     env,
     dataDir,
     close: async () => {
+      await sfn.close();
       await services.close();
       await sandbox?.close();
     },
@@ -115,16 +122,14 @@ async function announceEnd(record: ExecutionRecord): Promise<void> {
 }
 
 /**
- * When Wait states are shortened (tests), the embedded sandbox's clock jumps by the time the workflow
- * would have waited, so Zendesk's per-ticket window resets as it would have in real time.
+ * When Wait states are shortened (tests), the embedded sandbox's clock jumps by the time the workflow would have
+ * waited, so Zendesk's rate-limit windows reset as they would have in real time. Every Wait follows a Task that asked
+ * for it: a redaction pass deferred with retryAfterSeconds, or a step that answered waitSeconds.
  */
-function followShortenedWaits(sandbox: SandboxZendesk) {
-  return (stateName: string, input: unknown) => {
-    const redaction = (input as { redaction?: { done?: boolean; retryAfterSeconds?: number } } | undefined)?.redaction;
-    if (stateName === 'RedactVerified' && redaction?.done === false && (redaction.retryAfterSeconds ?? 0) > 0) {
-      sandbox.advanceClock(redaction.retryAfterSeconds as number);
-    }
-  };
+function followShortenedWaits(sandbox: SandboxZendesk, output: unknown): void {
+  const result = output as { done?: boolean; retryAfterSeconds?: number; waitSeconds?: number } | undefined;
+  if (typeof result?.waitSeconds === 'number' && result.waitSeconds > 0) sandbox.advanceClock(result.waitSeconds);
+  else if (result?.done === false && (result.retryAfterSeconds ?? 0) > 0) sandbox.advanceClock(result.retryAfterSeconds as number);
 }
 
 export { DEMO_TICKET_ID };

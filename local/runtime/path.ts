@@ -43,6 +43,12 @@ function iterationLine(entry: Iterations): string {
 }
 
 /**
+ * States that only route (the wait ledger's Begin, a Task's …Outcome choice, Record…Wait, an iteration's closing
+ * …Done): left out of the path, they say nothing an operator acts on. Waits (WaitBefore…) stay: they are time spent.
+ */
+const PLUMBING = /^(?:Begin|[A-Za-z]+Outcome|Record[A-Za-z]+Wait|[A-Za-z]+AttachmentDone)$/;
+
+/**
  * The path through the states in words: top-level states in order, Map iterations folded into one line,
  * retries (with the error that caused them), caught errors and the final failure named. What an operator reads
  * in the console's Graph view.
@@ -73,7 +79,7 @@ export function describePath(execution: ExecutionEvents): string[] {
     }
     if (event.index !== undefined && currentMap) {
       const entry = iterations.get(currentMap)!;
-      if (event.type === 'StateEntered' && event.state) bump(entry.states, event.state);
+      if (event.type === 'StateEntered' && event.state && !PLUMBING.test(event.state)) bump(entry.states, event.state);
       else if (event.type === 'StateRetried') entry.retries += 1;
       else if (event.type === 'MapIterationFailed') entry.failed += 1;
       else if (event.type === 'StateFailed' && event.error && fateOf(events, at) !== 'retried') {
@@ -83,7 +89,7 @@ export function describePath(execution: ExecutionEvents): string[] {
     }
     switch (event.type) {
       case 'StateEntered':
-        if (event.state) lines.push(event.state);
+        if (event.state && !PLUMBING.test(event.state)) lines.push(event.state);
         break;
       case 'StateRetried':
         if (event.state) {

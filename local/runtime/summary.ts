@@ -21,11 +21,12 @@ function outputOf(record: SummarySource, state: string): Record<string, unknown>
  */
 export function summaryOf(record: SummarySource): RunSummary {
   const ticketId = String((record.input as { ticketId?: unknown })?.ticketId ?? '');
+  // A Task's result may be a wait request (waitSeconds) rather than its answer: only the answer counts.
   const finished = outputOf(record, 'FinishTicket')?.finish as FinishResult | undefined;
-  if (finished) return { ticketId, attachments: finished.summary.attachments };
+  if (finished?.summary) return { ticketId, attachments: finished.summary.attachments };
 
   const listing = outputOf(record, 'ListAttachments')?.listing as ListResult | undefined;
-  if (!listing) return { ticketId, attachments: [] };
+  if (!Array.isArray(listing?.attachments)) return { ticketId, attachments: [] };
   const done = new Map<number, CopyResult>();
   for (const event of record.events) {
     if (event.type !== 'StateExited' || event.index === undefined) continue;

@@ -1,8 +1,9 @@
 /**
- * A ticket never stays "processing" after an unsuccessful end. Through the real trigger path: an agent tags the
+ * The ticket's tags through the real trigger path. A ticket never stays "processing" after an unsuccessful end. Through the real trigger path: an agent tags the
  * ticket, the sandbox's trigger sends the signed webhook to `serve`, the run fails on an S3 outage, the ticket shows
  * vault_failed (not vault_processing); S3 heals, the agent adds the tag again, the trigger fires again (it requires
- * "not vault_processing"), and the new run ends vault_archived without vault_failed.
+ * "not vault_processing"), and the new run ends vault_archived without vault_failed. And a request an agent makes while
+ * a run is going is not lost: FinishTicket keeps the tag, and its update fires the trigger for another run.
  */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -63,4 +64,31 @@ test('an S3 outage fails the run: vault_failed, not vault_processing; after heal
   expect(tags).not.toContain('vault_failed');
   expect(tags).not.toContain('vault_processing');
   await expectInvariant(rig, ticket, (await import('../../cli/run.js')).documentOf(healed), healed);
+});
+
+test('a request tag added while the run is going is kept by FinishTicket, and its update fires the trigger: a second run starts', async () => {
+  const ticket = await seedTicket(rig.sandbox, 5102, [[textFile('first.txt')]]);
+  rig.sandbox.agentUpdate(5102, { removeTags: ['vault_archive'] });
+  let added = false;
+  rig.beforeTask = (state) => {
+    if (state !== 'RedactVerified' || added) return;
+    added = true;
+    // The agent adds a file and asks again: the trigger does not fire, the ticket is vault_processing.
+    rig.sandbox.addComment(5102, { attachments: [{ fileName: 'second.txt', contentType: 'text/plain', data: Buffer.from('second file\n') }] });
+    rig.sandbox.agentUpdate(5102, { addTags: ['vault_archive'] });
+  };
+  const before = new Set((await rig.runtime.engine.history.list()).map((r) => r.executionName));
+  const first = await agentRequestsArchive(5102);
+  expect(first.status).toBe('SUCCEEDED');
+  await rig.sandbox.settleWebhooks();
+  const runs = (await rig.runtime.engine.history.list()).filter((r) => !before.has(r.executionName) && r.executionName.startsWith('zd-5102-'));
+  expect(runs).toHaveLength(2);
+  const second = runs.find((r) => r.executionName !== first.executionName)!;
+  const done = (await rig.runtime.engine.wait(second.executionName))!;
+  expect(done.status).toBe('SUCCEEDED');
+  const { documentOf } = await import('../../cli/run.js');
+  expect(documentOf(done).summary.attachments.map((a) => a.outcome)).toEqual(['archived']);
+  expect(rig.sandbox.ticket(5102)!.tags).toEqual(expect.arrayContaining(['vault_archived']));
+  expect(rig.sandbox.ticket(5102)!.tags).not.toContain('vault_archive');
+  void ticket;
 });

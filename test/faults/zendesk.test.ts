@@ -67,17 +67,33 @@ describe('429 with Retry-After', () => {
     ['download', 'CopyAttachment'],
     ['content', 'CopyAttachment'],
   ];
-  test.each(LONG)('a long Retry-After (120 s) on %s surfaces as ZendeskRateLimited and %s is retried by the state machine', async (kind, state) => {
+  test.each(LONG)('a long Retry-After (120 s) on %s is waited in the workflow, exactly 120 s, before %s runs again: no failed attempt, no retry', async (kind, state) => {
     const ticket = await twoComments(nextTicket++);
     zendeskFaults(rig, { match: { route: kind }, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '120' } } });
 
     const { record, doc, notification } = await runTicket(rig, ticket.ticketId);
 
     expect(record.status).toBe('SUCCEEDED');
-    expect(failures(record).map((e) => [e.state, e.error])).toEqual([[state, 'ZendeskRateLimited']]);
-    expect(retries(record, state)).toHaveLength(1);
+    expect(failures(record)).toEqual([]);
+    expect(retries(record)).toEqual([]);
+    const waits = entered(record, `WaitBefore${state}`);
+    expect(waits).toHaveLength(1);
+    const input = waits[0]!.input as { waitSeconds?: number; mark?: { waitSeconds: number }; listing?: { waitSeconds: number } };
+    expect(input.waitSeconds ?? input.mark?.waitSeconds ?? input.listing?.waitSeconds).toBe(120);
     expect(outcomes(doc, ticket)).toEqual([['archived', true], ['archived', true], ['archived', true]]);
     expect(notification).toMatchObject({ status: 'succeeded', redacted: 3 });
+    await expectInvariant(rig, ticket, doc, record);
+  });
+
+  test('Retry-After waits are bounded by ZENDESK_MAX_WAITS: past it the rate limit is thrown and the retrier takes over', async () => {
+    const ticket = await twoComments(nextTicket++);
+    zendeskFaults(rig, { match: { route: 'ticket.get', times: 25 }, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '120' } } });
+
+    const { record, doc } = await runTicket(rig, ticket.ticketId);
+
+    expect(record.status).toBe('SUCCEEDED');
+    expect(entered(record, 'WaitBeforeMarkTicket')).toHaveLength(20);
+    expect(failures(record, 'MarkTicket').map((e) => e.error)).toEqual(['ZendeskRateLimited', 'ZendeskRateLimited', 'ZendeskRateLimited', 'ZendeskRateLimited', 'ZendeskRateLimited']);
     await expectInvariant(rig, ticket, doc, record);
   });
 

@@ -92,7 +92,7 @@ describe('archive access', () => {
     for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn', 'Webhook'] as const) {
       for (const service of ['s3', 'kms']) expect([name, actions(name, service)]).toEqual([name, []]);
     }
-    for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn'] as const) {
+    for (const name of ['ListAttachmentsFunctionArn', 'NotifyFunctionArn'] as const) {
       expect([name, actions(name, 'dynamodb')]).toEqual([name, []]);
     }
   });
@@ -143,9 +143,19 @@ describe('workflow and secrets', () => {
   });
 
   it('the idempotency table is read/write for the copy and redact roles; the webhook writes only its own webhook# records', () => {
+    const lockRoles = [roleIds.MarkTicketFunctionArn, roleIds.FinishTicketFunctionArn, logicalId(vault.stack.workflow.release.role)];
     expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook].sort(),
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, ...lockRoles].sort(),
     );
+    // MarkTicket, FinishTicket and release-ticket touch only the ticket lock's items, and read only this machine's executions.
+    for (const role of lockRoles) {
+      const statements = roleStatements(vault.template, role).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('states:')));
+      expect(statements.map((s) => [actionsOf(s).sort(), s.Condition ?? null])).toEqual([
+        [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ticket-lock#*'] } }],
+        [['states:DescribeExecution'], null],
+      ]);
+      expect(JSON.stringify(statements[1]!.Resource)).toContain(':execution:AttachmentVault-ticket:*');
+    }
     const webhook = roleStatements(vault.template, roleIds.Webhook).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(webhook).toHaveLength(1);
     expect(actionsOf(webhook[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);

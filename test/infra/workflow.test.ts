@@ -176,7 +176,7 @@ describe('Lambdas', () => {
     expect(holders('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS')).toEqual(['Webhook']);
     expect(holders('NOTIFY_SECRET_ARN')).toEqual(['NotifyFunctionArn']);
     expect(holders('ARCHIVE_BUCKET')).toEqual(['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn']);
-    expect(holders('IDEMPOTENCY_TABLE')).toEqual(['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn', 'Webhook']);
+    expect(holders('IDEMPOTENCY_TABLE')).toEqual(['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn', 'Webhook']);
     expect(holders('ZENDESK_SECRET_ARN')).toEqual(
       ['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn'],
     );

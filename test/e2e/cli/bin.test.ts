@@ -110,6 +110,7 @@ describe('attachment-vault (the bin)', () => {
   it('redrive --local resumes the same execution at the state that failed and runs it to the end', async () => {
     const input = { ticketId: '1001', source: 'cli' };
     const mark = { ticketId: '1001', ticketStatus: 'open', tagged: true };
+    const zendeskWaits = { count: 0 };
     const at = (s: number) => `2026-08-17T12:00:0${s}.000Z`;
     await new ExecutionHistory(join(dataDir, 'executions')).save({
       executionName: 'run-1001-20260817T120000-bbbb',
@@ -124,8 +125,8 @@ describe('attachment-vault (the bin)', () => {
       events: [
         { timestamp: at(0), type: 'ExecutionStarted', input },
         { timestamp: at(0), type: 'StateEntered', state: 'MarkTicket', input },
-        { timestamp: at(1), type: 'StateExited', state: 'MarkTicket', output: { ...input, mark } },
-        { timestamp: at(1), type: 'StateEntered', state: 'ListAttachments', input: { ...input, mark } },
+        { timestamp: at(1), type: 'StateExited', state: 'MarkTicket', output: { ...input, zendeskWaits, mark } },
+        { timestamp: at(1), type: 'StateEntered', state: 'ListAttachments', input: { ...input, zendeskWaits, mark } },
         { timestamp: at(2), type: 'StateFailed', state: 'ListAttachments', error: 'ZendeskUnavailable', cause: 'listComments ticket 1001: Zendesk answered 503' },
         { timestamp: at(3), type: 'ExecutionFailed', error: 'ZendeskUnavailable', cause: 'listComments ticket 1001: Zendesk answered 503' },
       ],

@@ -98,7 +98,7 @@ describe('zendesk setup', () => {
         any: [],
       },
       actions: [
-        { field: 'notification_webhook', value: [report.webhook.id, '{"ticket_id":"{{ticket.id}}"}'] },
+        { field: 'notification_webhook', value: [report.webhook.id, '{"ticket_id":"{{ticket.id}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}'] },
         { field: 'remove_tags', value: 'vault_archive' },
       ],
     });
@@ -114,7 +114,7 @@ describe('zendesk setup', () => {
     await sandbox.settleWebhooks();
 
     expect(received).toHaveLength(1);
-    expect(JSON.parse(received[0]!.body)).toEqual({ ticket_id: '4242' });
+    expect(JSON.parse(received[0]!.body)).toEqual({ ticket_id: '4242', updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/) });
     expect(sandbox.ticket(4242)!.tags).not.toContain('vault_archive');
     const check = verifyZendeskSignature({
       secret: report.signingSecret!,
@@ -197,7 +197,7 @@ describe('zendesk setup', () => {
         trigger: { id: null, action: 'create' },
         secret: 'would be stored',
       });
-      expect((plan.trigger.changes!.actions!.to as Array<{ value: unknown }>)[0]!.value).toEqual([NEW_WEBHOOK_ID, '{"ticket_id":"{{ticket.id}}"}']);
+      expect((plan.trigger.changes!.actions!.to as Array<{ value: unknown }>)[0]!.value).toEqual([NEW_WEBHOOK_ID, '{"ticket_id":"{{ticket.id}}","updated_at":"{{ticket.updated_at_with_timestamp}}"}']);
       expect(writes()).toEqual([]);
       expect(await admin.findWebhooks(WEBHOOK_NAME)).toEqual([]);
       expect(secretsManager.calls()).toHaveLength(0);

@@ -2,8 +2,10 @@ import { finishTicket, INCOMPLETE_ERROR, summarize } from '../../../lambdas/fini
 import { tagConfig } from '../../../lambdas/shared/config.js';
 import type { CopyResult, RedactResult } from '../../../lambdas/shared/types.js';
 import { FakeZendesk } from '../../support/fake-zendesk.js';
+import { execution, MemoryTicketLocks } from '../../support/memory-locks.js';
 
 const tags = tagConfig({});
+const finishDeps = (zd: FakeZendesk, locks = new MemoryTicketLocks()) => ({ zendesk: zd, tags, locks, executionName: 'zd-5-1' });
 
 const redaction = (records: RedactResult['records']): RedactResult => ({ ticketId: '5', done: true, retryAfterSeconds: 0, passes: 1, maxPasses: 12, records });
 
@@ -18,7 +20,7 @@ describe('FinishTicket', () => {
     zd.addTicket('5', 'open', ['vault_processing', 'vault_failed']);
     const result = await finishTicket(
       { ticketId: '5', mark: { ticketId: '5', ticketStatus: 'open', tagged: true }, copies, redaction: redaction([{ attachmentId: 1, commentId: 10, redacted: true }]) },
-      { zendesk: zd, tags },
+      finishDeps(zd),
     );
     expect(result.summary.status).toBe('SUCCEEDED');
     expect(result.error).toBeUndefined();
@@ -36,7 +38,7 @@ describe('FinishTicket', () => {
         copies: [...copies, { attachmentId: 3, commentId: 11, size: 9, outcome: 'failed', reason: 'DownloadIncomplete' }],
         redaction: redaction([{ attachmentId: 1, commentId: 10, redacted: false, reason: 'redaction_not_confirmed' }]),
       },
-      { zendesk: zd, tags },
+      finishDeps(zd),
     );
     expect(result.summary.status).toBe('FAILED');
     expect(result.error).toBe(INCOMPLETE_ERROR);
@@ -45,12 +47,25 @@ describe('FinishTicket', () => {
     expect(zd.tickets.get('5')!.tags).toEqual(['vault_failed']);
   });
 
+  test('a request tag an agent added while the run was going is kept (the trigger starts another run); the lock is given back', async () => {
+    const zd = new FakeZendesk();
+    zd.addTicket('5', 'open', ['vault_processing', 'vault_archive']);
+    const locks = new MemoryTicketLocks();
+    await locks.claim('5', execution('zd-5-1'));
+    await finishTicket(
+      { ticketId: '5', mark: { ticketId: '5', ticketStatus: 'open', tagged: true }, copies, redaction: redaction([{ attachmentId: 1, commentId: 10, redacted: true }]) },
+      finishDeps(zd, locks),
+    );
+    expect(zd.tickets.get('5')!.tags).toEqual(['vault_archive', 'vault_archived']);
+    expect(locks.held.has('5')).toBe(false);
+  });
+
   test('a closed ticket is not tagged and the run still reports', async () => {
     const zd = new FakeZendesk();
     zd.addTicket('5', 'closed');
     const result = await finishTicket(
       { ticketId: '5', mark: { ticketId: '5', ticketStatus: 'closed', tagged: false, reason: 'ticket_closed' }, copies, redaction: redaction([{ attachmentId: 1, commentId: 10, redacted: true }]) },
-      { zendesk: zd, tags },
+      finishDeps(zd),
     );
     expect(result.tagged).toBe(false);
     expect(result.summary.status).toBe('SUCCEEDED');

@@ -2,14 +2,16 @@ import { markTicket } from '../../../lambdas/mark-ticket/mark.js';
 import { tagConfig } from '../../../lambdas/shared/config.js';
 import { TicketNotFound } from '../../../lambdas/shared/errors.js';
 import { FakeZendesk } from '../../support/fake-zendesk.js';
+import { execution, MemoryTicketLocks } from '../../support/memory-locks.js';
 
 const tags = tagConfig({});
+const deps = (zd: FakeZendesk, locks = new MemoryTicketLocks(), me = execution()) => ({ zendesk: zd, tags, locks, execution: me });
 
 describe('MarkTicket', () => {
-  test('adds vault_processing and removes the request tag in one write', async () => {
+  test('adds vault_processing and removes the request tag (and an earlier end tag) in one write', async () => {
     const zd = new FakeZendesk();
-    zd.addTicket('7', 'open', ['vip', 'vault_archive']);
-    await expect(markTicket('7', { zendesk: zd, tags })).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', tagged: true });
+    zd.addTicket('7', 'open', ['vip', 'vault_archive', 'vault_failed']);
+    await expect(markTicket('7', deps(zd))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', tagged: true });
     expect(zd.tickets.get('7')!.tags).toEqual(['vip', 'vault_processing']);
     expect(zd.calls.filter((c) => c.startsWith('updateTags'))).toHaveLength(1);
   });
@@ -17,13 +19,40 @@ describe('MarkTicket', () => {
   test('a closed ticket is recorded, not written to, and not a failure', async () => {
     const zd = new FakeZendesk();
     zd.addTicket('8', 'closed', ['x']);
-    await expect(markTicket('8', { zendesk: zd, tags })).resolves.toEqual({ ticketId: '8', ticketStatus: 'closed', tagged: false, reason: 'ticket_closed' });
+    await expect(markTicket('8', deps(zd))).resolves.toEqual({ ticketId: '8', ticketStatus: 'closed', tagged: false, reason: 'ticket_closed' });
     expect(zd.calls.some((c) => c.startsWith('updateTags'))).toBe(false);
   });
 
-  test('an unknown ticket throws TicketNotFound and writes nothing', async () => {
+  test('an unknown ticket throws TicketNotFound and writes nothing (not even the lock)', async () => {
     const zd = new FakeZendesk();
-    await expect(markTicket('404', { zendesk: zd, tags })).rejects.toBeInstanceOf(TicketNotFound);
+    const locks = new MemoryTicketLocks();
+    await expect(markTicket('404', deps(zd, locks))).rejects.toBeInstanceOf(TicketNotFound);
     expect(zd.calls).toEqual(['getTicket 404']);
+    expect(locks.held.size).toBe(0);
+  });
+
+  test('another execution of the ticket running: alreadyRunning names it, and nothing is written', async () => {
+    const zd = new FakeZendesk();
+    zd.addTicket('7', 'open', ['vault_archive']);
+    const locks = new MemoryTicketLocks();
+    const first = execution('zd-7-1');
+    await markTicket('7', deps(zd, locks, first));
+    locks.running.add(first.executionArn);
+    zd.calls.length = 0;
+    await expect(markTicket('7', deps(zd, locks, execution('rerun-7-2')))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', tagged: false, alreadyRunning: 'zd-7-1' });
+    expect(zd.calls).toEqual(['getTicket 7']);
+  });
+
+  test('the same execution again (a retry, a redrive) keeps its lock; a holder that ended is taken over', async () => {
+    const zd = new FakeZendesk();
+    zd.addTicket('7', 'open');
+    const locks = new MemoryTicketLocks();
+    const first = execution('zd-7-1');
+    await markTicket('7', deps(zd, locks, first));
+    locks.running.add(first.executionArn);
+    await expect(markTicket('7', deps(zd, locks, first))).resolves.toMatchObject({ tagged: true });
+    locks.running.clear();
+    await expect(markTicket('7', deps(zd, locks, execution('rerun-7-2')))).resolves.toMatchObject({ tagged: true });
+    expect(locks.held.get('7')?.executionName).toBe('rerun-7-2');
   });
 });

@@ -17,7 +17,8 @@ interface State {
   TimeoutSeconds?: number;
   Retry?: Array<{ ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; MaxAttempts?: number }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
-  Choices?: Array<{ Next: string; Variable?: string; NumericGreaterThanEquals?: number; NumericGreaterThanEqualsPath?: string }>;
+  Choices?: Array<{ Next: string; Variable?: string; IsPresent?: boolean; NumericGreaterThanEquals?: number; NumericGreaterThanEqualsPath?: string }>;
+  Result?: unknown;
   SecondsPath?: string;
   Parameters?: Record<string, unknown>;
   ItemProcessor?: { StartAt: string; States: Record<string, State> };
@@ -98,15 +99,32 @@ describe('statemachine/attachment-vault.asl.json', () => {
     }
   });
 
-  test("FinishTicket waits out a per-ticket rate limit through WaitForZendeskBudget, a bounded number of times", () => {
-    const finish = raw.States.FinishTicket!;
-    expect(finish.Catch).toEqual([{ ErrorEquals: ['ZendeskRateLimited'], ResultPath: '$.finishDeferred', Next: 'TicketUpdatesLeft' }]);
-    const left = raw.States.TicketUpdatesLeft!;
-    expect(left.Choices).toEqual([{ Variable: '$.redaction.passes', NumericGreaterThanEqualsPath: '$.redaction.maxPasses', Next: 'TicketNotTagged' }]);
-    expect(left.Default).toBe('DeferFinishTicket');
-    expect(raw.States.DeferFinishTicket).toMatchObject({ Type: 'Pass', Next: 'WaitForZendeskBudget', Parameters: { redaction: { done: false, retryAfterSeconds: 600 } } });
-    expect(raw.States.WaitForZendeskBudget!.SecondsPath).toBe('$.redaction.retryAfterSeconds');
-    expect(raw.States.TicketNotTagged!.Type).toBe('Fail');
+  test.each([
+    ['MarkTicket', '$.mark', 'ListAttachments'],
+    ['ListAttachments', '$.listing', 'CopyAttachments'],
+    ['FinishTicket', '$.finish', 'Notify'],
+  ])("%s honours a long Retry-After in the workflow: Choice on waitSeconds -> ledger -> Wait of exactly that -> the Task again", (task, result, next) => {
+    const states = raw.States as Record<string, State & { InputPath?: string; ResultPath?: string }>;
+    expect(states[task]!.Next).toBe(`${task}Outcome`);
+    expect(states[task]!.Parameters).toMatchObject({ 'zendeskWaits.$': '$.zendeskWaits' });
+    expect(states[`${task}Outcome`]!.Choices![0]).toEqual({ Variable: `${result}.waitSeconds`, IsPresent: true, Next: `Record${task}Wait` });
+    expect(states[`${task}Outcome`]!.Default).toBe(next);
+    expect(states[`Record${task}Wait`]).toMatchObject({ Type: 'Pass', InputPath: `${result}.zendeskWaits`, ResultPath: '$.zendeskWaits', Next: `WaitBefore${task}` });
+    expect(states[`WaitBefore${task}`]).toMatchObject({ Type: 'Wait', SecondsPath: `${result}.waitSeconds`, Next: task });
+  });
+
+  test('every Map item carries the ledger, and a copy that asked to wait waits and copies again', () => {
+    const map = raw.States.CopyAttachments as State & { ItemSelector: Record<string, string>; ItemProcessor: { States: Record<string, State> } };
+    expect(map.ItemSelector['zendeskWaits.$']).toBe('$.zendeskWaits');
+    expect(map.ItemProcessor.States.CopyAttachmentOutcome!.Choices).toEqual([{ Variable: '$.waitSeconds', IsPresent: true, Next: 'WaitBeforeCopyAttachment' }]);
+    expect(map.ItemProcessor.States.WaitBeforeCopyAttachment).toMatchObject({ SecondsPath: '$.waitSeconds', Next: 'CopyAttachment' });
+    expect(raw.States.Begin).toMatchObject({ Type: 'Pass', Result: { count: 0 }, ResultPath: '$.zendeskWaits' });
+    expect(raw.StartAt).toBe('Begin');
+  });
+
+  test('a second execution of a running ticket ends at AlreadyRunning, naming the execution that holds it', () => {
+    expect(raw.States.MarkTicketOutcome!.Choices).toContainEqual({ Variable: '$.mark.alreadyRunning', IsPresent: true, Next: 'AlreadyRunning' });
+    expect(raw.States.AlreadyRunning).toMatchObject({ Type: 'Pass', End: true, Parameters: { outcome: 'already_running', 'runningExecution.$': '$.mark.alreadyRunning' } });
   });
 
   test('no state carries a file name or content URL field', () => {
