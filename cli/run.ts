@@ -22,6 +22,9 @@ export interface RunDocument {
   status: 'SUCCEEDED' | 'FAILED';
   error?: string;
   cause?: string;
+  /** `already_running`: another execution of the ticket held it; this one changed nothing (runningExecution names it). */
+  outcome?: 'already_running';
+  runningExecution?: string;
   summary: { ticketId: string; attachments: FileReport[] };
 }
 
@@ -43,12 +46,18 @@ export function runExecutionName(ticketId: string, prefix = 'run', now = new Dat
   return `${prefix}-${ticketId}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+function alreadyRunning(output: unknown): Pick<RunDocument, 'outcome' | 'runningExecution'> {
+  const o = output as { outcome?: unknown; runningExecution?: unknown } | undefined;
+  return o?.outcome === 'already_running' && typeof o.runningExecution === 'string' ? { outcome: 'already_running', runningExecution: o.runningExecution } : {};
+}
+
 export function documentOf(record: ExecutionRecord): RunDocument {
   const summary = summaryOf(record);
   return {
     executionName: record.executionName,
     status: record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
     ...(record.status !== 'SUCCEEDED' ? { error: record.error ?? 'Error', cause: record.cause ?? '' } : {}),
+    ...alreadyRunning(record.output),
     summary: { ticketId: summary.ticketId, attachments: summary.attachments.map(fileReport) },
   };
 }

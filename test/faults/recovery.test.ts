@@ -121,6 +121,7 @@ describe('the same ticket twice', () => {
 
     expect(second.record.status).toBe('SUCCEEDED');
     expect(second.record.output).toEqual({ outcome: 'already_running', ticketId: ticket.ticketId, runningExecution: first.executionName });
+    expect(second.doc).toMatchObject({ status: 'SUCCEEDED', outcome: 'already_running', runningExecution: first.executionName });
     expect(entered(second.record, 'ListAttachments')).toEqual([]);
     expect(rig.sandbox.ticket(Number(ticket.ticketId))!.tags).toEqual(tagsBefore);
     expect(second.notification).toBeUndefined();
