@@ -13,6 +13,7 @@ import {
   taskStates,
 } from './definition.js';
 import { loadStepHandler } from './handlers.js';
+import { HistoryLimitExceeded, LimitGuard } from './limits.js';
 import { ExecutionHistory, type ExecutionRecord, type HistoryEvent } from './history.js';
 
 type Definition = StateMachineDefinition & { StartAt: string; States: Record<string, never> };
@@ -51,6 +52,8 @@ export interface LocalEngineOptions {
    * fail after its work was done, as when a Lambda crashes or its answer is lost (tests: `Lambda.Unknown`).
    */
   afterTask?: (stateName: string, input: unknown, output: unknown) => void | Promise<void>;
+  /** Lower history limit for tests (default Step Functions' 25,000). */
+  historyLimit?: number;
   /** Called for each history event as it happens (progress display). */
   onEvent?: (event: HistoryEvent, executionName: string) => void;
   /**
@@ -84,6 +87,8 @@ export class LocalEngine {
     private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>,
     private readonly retryableStates: Array<{ name: string; errors: string[][] }>,
     private readonly waitStates: string[],
+    /** State name -> type, Map iterations included (what the history counts by). */
+    private readonly stateTypes: Map<string, string>,
     readonly history: ExecutionHistory,
     private readonly options: LocalEngineOptions,
   ) {}
@@ -100,17 +105,13 @@ export class LocalEngine {
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const handler = await loadStepHandler(folder);
-      handlers[task.name] = async (input: unknown) => {
-        await options.beforeTask?.(task.name, input);
-        const output = await handler(input, fakeLambdaContext(folder));
-        await options.afterTask?.(task.name, input, output);
-        return output;
-      };
+      handlers[task.name] = (input: unknown) => handler(input, fakeLambdaContext(folder));
       retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
     }
     const waits = waitStates(definition.States as unknown as Record<string, AnyState>);
     const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-    return new LocalEngine(definition, machine, handlers, retryable, waits, new ExecutionHistory(options.historyDir), options);
+    const types = stateTypesOf(definition.States as unknown as Record<string, AnyState>);
+    return new LocalEngine(definition, machine, handlers, retryable, waits, types, new ExecutionHistory(options.historyDir), options);
   }
 
   static arnOf(executionName: string): string {
@@ -241,8 +242,9 @@ export class LocalEngine {
       handlers: this.handlers,
     },
   ): Promise<ExecutionRecord> {
+    const guard = new LimitGuard(this.stateTypes, this.options.historyLimit);
     const overrides = {
-      taskResourceLocalHandlers: run.handlers,
+      taskResourceLocalHandlers: guardedHandlers(run.handlers, guard, this.options),
       ...(this.options.retryIntervalMs !== undefined ? { retryIntervalOverrides: this.retryIntervalOverrides(this.options.retryIntervalMs) } : {}),
       ...(this.options.waitMs !== undefined
         ? { waitTimeOverrides: Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs as number])) }
@@ -259,7 +261,9 @@ export class LocalEngine {
       for await (const event of execution.eventLogs) {
         const entry = toHistoryEvent(event as unknown as Record<string, unknown>);
         record.events.push(entry);
+        guard.observe(entry);
         this.options.onEvent?.(entry, record.executionName);
+        if (guard.breach instanceof HistoryLimitExceeded) execution.abort();
       }
     })();
     try {
@@ -280,6 +284,14 @@ export class LocalEngine {
       record.error = failed.error;
       record.cause = failed.cause ?? record.cause;
     }
+    if (guard.breach) {
+      // A limit crossed by a state that is not a Task (its output), or a full history: the execution fails, as in AWS.
+      record.status = 'FAILED';
+      record.error = guard.breach.name;
+      record.cause = guard.breach.message;
+      delete record.output;
+    }
+    record.limits = { historyEvents: guard.events, largestPayloadBytes: guard.largestPayload.bytes, largestPayloadAt: guard.largestPayload.where };
     record.stopDate = new Date().toISOString();
     await this.history.save(record);
     await this.options.onExecutionEnded?.(record).catch(() => undefined);
@@ -291,6 +303,40 @@ interface AnyState {
   Type: string;
   Retry?: Array<{ ErrorEquals: string[] }>;
   ItemProcessor?: { States: Record<string, AnyState> };
+}
+
+/** State name -> Type, Map iterations included. */
+function stateTypesOf(states: Record<string, AnyState>, into = new Map<string, string>()): Map<string, string> {
+  for (const [name, state] of Object.entries(states)) {
+    into.set(name, state.Type);
+    if (state.ItemProcessor) stateTypesOf(state.ItemProcessor.States, into);
+  }
+  return into;
+}
+
+/**
+ * Each Task handler with the test hooks around it, behind the execution's limit guard: no limit was crossed before
+ * it, and its input and its result must fit.
+ */
+function guardedHandlers(
+  handlers: Record<string, (input: unknown) => Promise<unknown>>,
+  guard: LimitGuard,
+  hooks: Pick<LocalEngineOptions, 'beforeTask' | 'afterTask'>,
+): Record<string, (input: unknown) => Promise<unknown>> {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [
+      name,
+      async (input: unknown) => {
+        await guard.beforeTask();
+        await hooks.beforeTask?.(name, input);
+        guard.payload(`${name} input`, input, name, true);
+        const output = await handler(input);
+        await hooks.afterTask?.(name, input, output);
+        guard.payload(`${name} result`, output, name, true);
+        return output;
+      },
+    ]),
+  );
 }
 
 /** Every Wait state's name, Map iterations included. */

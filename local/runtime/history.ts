@@ -29,6 +29,8 @@ export interface ExecutionRecord {
   startDate: string;
   stopDate?: string;
   events: HistoryEvent[];
+  /** What the local engine measured against Step Functions' limits (events as AWS counts them; bytes of JSON). */
+  limits?: { historyEvents: number; largestPayloadBytes: number; largestPayloadAt: string };
 }
 
 /** Keeps every local execution as a JSON file, so `executions list/show` work locally as they do on AWS. */

@@ -70,6 +70,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     afterTask: async (stateName: string, input: unknown, output: unknown) => {
       if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox, output);
       await options.afterTask?.(stateName, input, output);

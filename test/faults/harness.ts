@@ -51,6 +51,8 @@ export interface FaultRig {
 export interface RigOptions {
   /** Extra environment for the handlers (e.g. COPY_PART_SIZE_MB, DOWNLOAD_IDLE_TIMEOUT_SECONDS). */
   env?: Record<string, string>;
+  /** A lower history limit (Step Functions' is 25,000 events). */
+  historyLimit?: number;
 }
 
 async function startCapture(): Promise<{ server: Server; url: string; received: CapturedNotification[] }> {
@@ -104,6 +106,7 @@ export async function openRig(options: RigOptions = {}): Promise<FaultRig> {
     waitMs: 0,
     persistS3: false,
     seedDemo: false,
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     afterTask: (state, input, output) => rig.afterTask?.(state, input, output),
     beforeTask: async (state, input) => rig.beforeTask?.(state, input),
   });
