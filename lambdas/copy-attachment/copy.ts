@@ -89,7 +89,7 @@ function refuseUnless(attachment: ZendeskAttachment, settings: ArchiveWriterSett
 }
 
 /** What a download of the file measures without storing anything: its SHA-256, or why it does not match `size`. */
-type SourceMeasure = { sha256: string } | { failure: DownloadIncomplete };
+type SourceMeasure = { sha256: string; crc32: string } | { failure: DownloadIncomplete };
 
 /** The file as Zendesk serves it now: streamed, length-checked, hashed; nothing stored. */
 async function measureSource(zendesk: ZendeskApi, contentUrl: string, size: number, idleMs: number): Promise<SourceMeasure> {
@@ -105,7 +105,7 @@ async function measureSource(zendesk: ZendeskApi, contentUrl: string, size: numb
       if (failure instanceof DownloadIncomplete) return { failure };
       throw failure;
     }
-    return { sha256: measured.sha256() };
+    return { sha256: measured.sha256(), crc32: measured.crc32() };
   } catch (error) {
     abort.abort();
     throw error;
@@ -164,7 +164,8 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
   const { verification } = existing;
   const source = await measureSource(deps.zendesk, attachment.content_url, size, deps.downloadIdleTimeoutMs ?? downloadIdleTimeoutMs());
   if ('failure' in source) return confirmLengthMismatch(source.failure, deps, attachment.content_url, size);
-  if (source.sha256 !== verification.sha256) {
+  const same = verification.sha256 !== undefined ? source.sha256 === verification.sha256 : source.crc32 === verification.crc32;
+  if (!same) {
     logger.warn('the object at the key is not this attachment; copying over it', { attachmentId, s3Key: existing.key });
     return { unverifiedKeys: [...existing.unverifiedKeys, existing.key] };
   }
@@ -176,7 +177,8 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
     outcome: 'already_archived',
     s3Key: existing.key,
     bytes: verification.size,
-    sha256: verification.sha256,
+    sha256: source.sha256,
+    ...(verification.crc32 ? { crc32: verification.crc32 } : {}),
     ...(verification.contentType ? { contentType: verification.contentType } : {}),
   };
 }
@@ -207,7 +209,7 @@ async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedK
     const stale = unverifiedKeys.filter((key) => key !== copy.key);
     if (stale.length > 0) logger.warn('unverified earlier copy left in place', { attachmentId, staleKeys: stale });
     logger.info('attachment archived', { attachmentId, s3Key: copy.key, bytes: copy.bytes, method: copy.verification.method, replaced: unverifiedKeys.includes(copy.key) });
-    return { attachmentId, commentId, size, outcome: 'archived', s3Key: copy.key, bytes: copy.bytes, sha256: copy.sha256, contentType: copy.contentType };
+    return { attachmentId, commentId, size, outcome: 'archived', s3Key: copy.key, bytes: copy.bytes, sha256: copy.sha256, ...(copy.crc32 ? { crc32: copy.crc32 } : {}), contentType: copy.contentType };
   } catch (error) {
     abort.abort();
     if (error instanceof DownloadIncomplete) return confirmLengthMismatch(error, deps, attachment.content_url, size);

@@ -11,8 +11,10 @@ import type { ZendeskAttachment } from '../shared/zendesk/types.js';
  * 2. the comment it claims is the one Zendesk lists the attachment under;
  * 3. the object exists, and its `ticket-id`, `attachment-id` and `comment-id` metadata name this attachment;
  * 4. its length is the size Zendesk reports now;
- * 5. a lowercase-hex `sha256` is in its metadata (and equals the one the copy step reported, when handed one), and the
- *    stored bytes hash to it: S3's full-object SHA-256 checksum, or a streamed read-back;
+ * 5. its bytes are the ones the copy step streamed: a file sent in one request has a lowercase-hex `sha256` in its
+ *    metadata (equal to the one the copy step reported, when handed one) and S3's full-object SHA-256 equals it; a
+ *    file sent in parts has S3's full-object CRC32 equal to the reported `crc32`; without such a checksum from S3
+ *    (the emulator), a streamed read-back must match every reference;
  * 6. with an archive key configured (AWS): it is encrypted with exactly that KMS key.
  * Anything else is `not_verified` with the reason; it is never redacted. docs/security.md lists each check's test.
  */
@@ -52,6 +54,7 @@ export async function checkCopyForRedaction(
     key,
     expectedSize: live ? live.attachment.size : copy.size,
     ...(copy.sha256 ? { expectedSha256: copy.sha256 } : {}),
+    ...(copy.crc32 ? { expectedCrc32: copy.crc32 } : {}),
     ...(settings.kmsKeyId ? { requireKms: true, kmsKeyId: settings.kmsKeyId } : {}),
     identity: { ticketId, attachmentId: copy.attachmentId, commentId: copy.commentId },
   });

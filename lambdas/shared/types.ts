@@ -63,6 +63,8 @@ export interface CopyResult {
   bytes?: number;
   /** Lowercase hex SHA-256 of the bytes, computed while streaming. */
   sha256?: string;
+  /** Base64 CRC32 of the bytes, for a file uploaded in parts: S3's full-object CRC32 must equal it. */
+  crc32?: string;
   /** Detected or declared media type (never the file name). */
   contentType?: string;
   /** Why it was skipped or failed: a skip reason or an error name. */

@@ -4,7 +4,8 @@
  *   (archived in S3 with the right bytes AND redacted in Zendesk)  OR  (still present in Zendesk AND reported as not redacted)
  *
  * and never (redacted in Zendesk AND not verifiably in S3). "Verifiably" means an object of this attachment whose
- * bytes hash to the original SHA-256 and whose `sha256` metadata says so too. Also checked: the report never claims
+ * bytes hash to the original SHA-256 and whose metadata carries its proof: `sha256` saying so (one-request upload), or
+ * `checksum: crc32-full-object` (a multipart upload, proven by S3's full-object CRC32). Also checked: the report never claims
  * a redaction Zendesk does not show, and never points at an object that does not hold the file.
  */
 import { expect } from '@jest/globals';
@@ -40,7 +41,8 @@ export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunD
     for (const key of keys.filter((k) => isKeyOf(k, base))) {
       const bytes = await objectBytes(rig, key);
       const metadata = await objectMetadata(rig, key);
-      const good = bytes.length === file.size && sha256(bytes) === file.sha256 && metadata.sha256 === file.sha256;
+      const proof = metadata.sha256 === file.sha256 || (metadata.sha256 === undefined && metadata.checksum === 'crc32-full-object');
+      const good = bytes.length === file.size && sha256(bytes) === file.sha256 && proof;
       (good ? goodKeys : badKeys).push(key);
     }
     const entry = report?.attachments.find((a) => a.attachmentId === String(file.attachmentId));

@@ -40,6 +40,36 @@ const SIX_MB = 6 * 1024 * 1024;
 const large = (seed: number) => ({ fileName: `scan-${seed}.bin`, contentType: 'application/octet-stream', data: { size: SIX_MB, seed } });
 const s3Calls = (operation: string) => rig.s3Proxy.requests.filter((r) => r.route === operation);
 
+/**
+ * In a versioned bucket (the stack's), every successful PutObject, CompleteMultipartUpload or CopyObject to a key is one
+ * object version. The emulator keeps no versions, so the proxy counts those writes per key.
+ */
+function versionsWritten(prefix: string): Map<string, number> {
+  const writes = new Map<string, number>();
+  for (const r of rig.s3Proxy.requests) {
+    if (!['PutObject', 'CompleteMultipartUpload', 'CopyObject'].includes(r.route ?? '') || r.status < 200 || r.status > 299) continue;
+    const key = decodeURIComponent(r.target.split('?')[0]!.split('/').slice(2).join('/'));
+    if (key.startsWith(prefix)) writes.set(key, (writes.get(key) ?? 0) + 1);
+  }
+  return writes;
+}
+
+describe('one object version per archived file', () => {
+  test('a one-request file and a multipart file are each written once: no copy onto itself', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('small.txt')], [large(nextTicket)]]);
+    const [small, big] = ticket.files;
+    const prefix = `tickets/${ticket.ticketId}/`;
+
+    const first = await runTicket(rig, ticket.ticketId);
+    expect(outcomes(first.doc, ticket)).toEqual([['archived', true], ['archived', true]]);
+    const written = versionsWritten(prefix);
+    expect(Object.fromEntries(written)).toEqual({ [`${prefix}${small!.attachmentId}.txt`]: 1, [`${prefix}${big!.attachmentId}.bin`]: 1 });
+    expect(s3Calls('CopyObject')).toHaveLength(0);
+    expect(await objectMetadata(rig, `${prefix}${big!.attachmentId}.bin`)).toMatchObject({ checksum: 'crc32-full-object' });
+    await expectInvariant(rig, ticket, first.doc, first.record);
+  });
+});
+
 describe('uploads that fail', () => {
   test('PutObject failing past the SDK retries is ArchiveUnavailable; the retried iteration writes one object with the right bytes', async () => {
     const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('put.txt')]]);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 
 /** Byte sources for unit and integration tests: pull-based web streams, generated gigabytes, small real samples. */
 
@@ -67,6 +68,19 @@ export function generatedSha256(size: number): string {
     sent += chunk.byteLength;
   }
   return hash.digest('hex');
+}
+
+/** The generated stream's CRC32, base64 as S3 reports ChecksumCRC32. */
+export function generatedCrc32(size: number): string {
+  let crc = 0;
+  for (let index = 0, sent = 0; sent < size; index += 1) {
+    const chunk = generatedChunk(index, Math.min(CHUNK, size - sent));
+    crc = crc32(chunk, crc);
+    sent += chunk.byteLength;
+  }
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc >>> 0);
+  return out.toString('base64');
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -17,7 +17,14 @@ export const METADATA_KEYS = {
   originalNameTruncated: 'original-name-truncated',
   size: 'size',
   sha256: 'sha256',
+  checksum: 'checksum',
 } as const;
+
+/**
+ * `checksum` metadata of a file uploaded in parts: its SHA-256 is known only after the last part, when the metadata is
+ * fixed, so the object's proof is S3's full-object CRC32 (ChecksumType FULL_OBJECT) instead of a `sha256` entry.
+ */
+export const FULL_OBJECT_CRC32 = 'crc32-full-object';
 
 export interface ObjectIdentity {
   ticketId: string;
@@ -52,7 +59,7 @@ export function encodeOriginalName(
   return { value: value + suffix, truncated: true };
 }
 
-/** User metadata for the upload (without `sha256`, which is recorded once the bytes are known). */
+/** User metadata for the upload (without `sha256`, which a single-part upload adds once the bytes are known). */
 export function objectMetadata(identity: ObjectIdentity): Record<string, string> {
   const name = encodeOriginalName(identity.fileName);
   return {

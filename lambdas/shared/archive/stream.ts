@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { fileTypeFromBuffer } from 'file-type';
 import { DownloadIncomplete, VaultError } from '../errors.js';
 
@@ -14,6 +15,13 @@ export function downloadFailure(error: unknown): VaultError {
   return new DownloadIncomplete(`download stream failed (${name})`);
 }
 
+/** A CRC32 value as S3 reports it: base64 of the 4 bytes, big-endian. */
+export function crc32ToBase64(value: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString('base64');
+}
+
 export interface MeasuredStream {
   /** The source's bytes, unchanged; errors with DownloadIncomplete when the length is not the expected one. */
   readable: ReadableStream<Uint8Array>;
@@ -25,6 +33,8 @@ export interface MeasuredStream {
   readonly failure: VaultError | undefined;
   /** Lowercase hex SHA-256 of the bytes; only once complete. */
   sha256(): string;
+  /** CRC32 of the bytes (base64 of its 4 big-endian bytes, as S3 writes ChecksumCRC32); only once complete. */
+  crc32(): string;
   /** Stops reading and releases the source (e.g. when the uploader failed). */
   cancel(reason?: unknown): Promise<void>;
 }
@@ -36,6 +46,7 @@ export interface MeasuredStream {
 export function measureDownload(source: ReadableStream<Uint8Array>, expectedSize: number): MeasuredStream {
   const reader = source.getReader();
   const hash = createHash('sha256');
+  let crc = 0;
   let bytes = 0;
   let complete = false;
   let failure: VaultError | undefined;
@@ -71,6 +82,7 @@ export function measureDownload(source: ReadableStream<Uint8Array>, expectedSize
           throw fail(new DownloadIncomplete(`download ran past the expected ${expectedSize} bytes`, 'longer'));
         }
         hash.update(chunk);
+        crc = crc32(chunk, crc);
         controller.enqueue(chunk);
       },
       async cancel(reason) {
@@ -95,6 +107,10 @@ export function measureDownload(source: ReadableStream<Uint8Array>, expectedSize
       if (!complete) throw new Error('sha256() before the download completed');
       digest ??= hash.digest('hex');
       return digest;
+    },
+    crc32() {
+      if (!complete) throw new Error('crc32() before the download completed');
+      return crc32ToBase64(crc);
     },
     async cancel(reason?: unknown) {
       await reader.cancel(reason).catch(() => undefined);

@@ -1,9 +1,9 @@
-import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CopyNotVerified, DownloadIncomplete } from '../errors.js';
-import { archiveUnavailable, isS3NotFound, isS3PreconditionFailed, s3ErrorName } from '../s3.js';
+import { archiveUnavailable, s3ErrorName } from '../s3.js';
 import { archiveKey, DEFAULT_KEY_PREFIX, extensionFromName, saneExtension } from './keys.js';
-import { chooseContentType, contentDisposition, METADATA_KEYS, objectMetadata } from './metadata.js';
+import { chooseContentType, contentDisposition, FULL_OBJECT_CRC32, METADATA_KEYS, objectMetadata } from './metadata.js';
 import { downloadFailure, measureDownload, sniffFileType, type MeasuredStream } from './stream.js';
 import { hexToBase64, verifyArchivedObject, type VerifiedObject } from './verify.js';
 
@@ -14,13 +14,14 @@ import { hexToBase64, verifyArchivedObject, type VerifiedObject } from './verify
  *   body -> measure (count, SHA-256, exact length) -> sniff (file-type) -> buffer (<= partSize)
  *        -> PutObject with `sha256` metadata and x-amz-checksum-sha256 = that SHA-256 (S3 checks the bytes
  *           against it and keeps it as the object's full-object checksum) -> verifyArchivedObject (HeadObject)
- * A larger file streams, and its SHA-256 is known only at the end:
- *   body -> measure -> sniff -> lib-storage Upload (CRC32 per part, which S3 checks)
- *        -> in-place CopyObject recording `sha256` (S3 computes a full-object SHA-256) -> verifyArchivedObject
+ * A larger file streams, and its SHA-256 is known only at the end, after the metadata is fixed:
+ *   body -> measure (count, SHA-256, CRC32) -> sniff -> lib-storage Upload (CRC32 per part, ChecksumType
+ *        FULL_OBJECT, metadata `checksum: crc32-full-object`) -> verifyArchivedObject (S3's full-object CRC32 =
+ *        the streamed one)
  *
- * Part checksums are CRC32 (node:zlib, ~4 GB/s) rather than CRC64NVME (pure JavaScript in the SDK, ~0.3 GB/s,
- * which was the largest CPU cost of the copy: see docs/benchmarks.md). Nothing relies on the upload's checksum
- * type: the in-place copy replaces it with S3's SHA-256, and verification compares SHA-256 only.
+ * CRC32 rather than CRC32C or CRC64NVME, the other algorithms S3 accepts for full-object checksums: node:zlib
+ * computes CRC32 natively (~2.3 GB/s here), the SDK's CRC32C and CRC64NVME are JavaScript (~0.33 and ~0.22 GB/s),
+ * and both this stream and the SDK (per part) compute it (docs/benchmarks.md).
  *
  * Memory: at most partSize x (queueSize + 1) for the upload plus one sniff sample, whatever the file size.
  * Failures: DownloadIncomplete (the source broke or had the wrong length; a multipart upload is aborted, and a
@@ -54,16 +55,14 @@ export interface ArchivedCopy {
   bytes: number;
   /** Lowercase hex SHA-256 computed while streaming (and confirmed on the stored object). */
   sha256: string;
+  /** Base64 CRC32 computed while streaming, for a multipart upload: S3's full-object CRC32 equals it. */
+  crc32?: string;
   contentType: string;
   verification: VerifiedObject;
 }
 
 function encryption(target: ArchiveTarget): Pick<ObjectHeaders, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
   return target.sseKmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: target.sseKmsKeyId } : {};
-}
-
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** The whole (small) body in one buffer of exactly `size` bytes; the measured stream enforces the length. */
@@ -89,6 +88,12 @@ interface PendingUpload {
   body: ReadableStream<Uint8Array>;
   metadata: Record<string, string>;
   headers: ObjectHeaders;
+}
+
+/** What the copy streamed: the SHA-256 always, the CRC32 for a multipart upload (its proof in S3). */
+interface Streamed {
+  sha256: string;
+  crc32?: string;
 }
 
 interface ObjectHeaders {
@@ -128,9 +133,12 @@ async function putWhole(s3: S3Client, target: ArchiveTarget, source: ArchiveSour
   return sha256;
 }
 
-/** lib-storage multipart (or single) upload, then the in-place copy that records the SHA-256: returns it. */
-async function streamThenRecord(s3: S3Client, target: ArchiveTarget, source: ArchiveSource, upload: PendingUpload): Promise<string> {
-  let etag: string | undefined;
+/**
+ * lib-storage multipart upload with a full-object CRC32: each part carries its CRC32 (S3 refuses a part whose bytes
+ * differ) and S3 combines them into the object's CRC32 (ChecksumType FULL_OBJECT), which verification compares with
+ * the one streamed here. One write, one object version: no copy onto itself.
+ */
+async function streamInParts(s3: S3Client, target: ArchiveTarget, source: ArchiveSource, upload: PendingUpload): Promise<Streamed> {
   try {
     const transfer = new Upload({
       client: s3,
@@ -139,14 +147,15 @@ async function streamThenRecord(s3: S3Client, target: ArchiveTarget, source: Arc
         Key: upload.key,
         Body: upload.body,
         ChecksumAlgorithm: 'CRC32',
-        Metadata: upload.metadata,
+        ChecksumType: 'FULL_OBJECT',
+        Metadata: { ...upload.metadata, [METADATA_KEYS.checksum]: FULL_OBJECT_CRC32 },
         ...upload.headers,
       },
       partSize: target.partSizeBytes,
       queueSize: target.queueSize,
       leavePartsOnError: false,
     });
-    ({ ETag: etag } = await transfer.done());
+    await transfer.done();
   } catch (error) {
     await upload.measured.cancel();
     throw upload.measured.failure ?? archiveUnavailable('upload', error);
@@ -155,29 +164,7 @@ async function streamThenRecord(s3: S3Client, target: ArchiveTarget, source: Arc
     // Unreachable with lib-storage (it reads to the end), kept because the length rule is the copy's contract.
     throw new DownloadIncomplete(`upload finished after ${upload.measured.bytes} of ${source.size} bytes`);
   }
-  const sha256 = upload.measured.sha256();
-
-  try {
-    await s3.send(
-      new CopyObjectCommand({
-        Bucket: target.bucket,
-        Key: upload.key,
-        CopySource: copySource(target.bucket, upload.key),
-        // Only the bytes this call uploaded get this SHA-256 (real S3 enforces it; fauxqs ignores it).
-        ...(etag ? { CopySourceIfMatch: etag } : {}),
-        MetadataDirective: 'REPLACE',
-        Metadata: { ...upload.metadata, [METADATA_KEYS.sha256]: sha256 },
-        ChecksumAlgorithm: 'SHA256',
-        ...upload.headers,
-      }),
-    );
-  } catch (error) {
-    if (isS3PreconditionFailed(error) || isS3NotFound(error)) {
-      throw new CopyNotVerified('the object changed before its SHA-256 was recorded');
-    }
-    throw archiveUnavailable('CopyObject', error);
-  }
-  return sha256;
+  return { sha256: upload.measured.sha256(), crc32: upload.measured.crc32() };
 }
 
 export async function writeArchivedObject(
@@ -204,20 +191,21 @@ export async function writeArchivedObject(
   };
   const upload: PendingUpload = { key, measured, body: sniffed.stream, metadata: objectMetadata(source), headers };
   // One part or less: lib-storage would buffer it for a single PutObject anyway, so send the SHA-256 with it.
-  const sha256 =
+  const streamed =
     source.size <= target.partSizeBytes
-      ? await putWhole(s3, target, source, upload)
-      : await streamThenRecord(s3, target, source, upload);
+      ? { sha256: await putWhole(s3, target, source, upload) }
+      : await streamInParts(s3, target, source, upload);
 
   const verification = await verifyArchivedObject(s3, {
     bucket: target.bucket,
     key,
     expectedSize: source.size,
-    expectedSha256: sha256,
+    expectedSha256: streamed.sha256,
+    ...(streamed.crc32 ? { expectedCrc32: streamed.crc32 } : {}),
     requireKms: Boolean(target.sseKmsKeyId),
     ...(target.sseKmsKeyId ? { kmsKeyId: target.sseKmsKeyId } : {}),
     identity: { ticketId: source.ticketId, attachmentId: source.attachmentId, commentId: source.commentId },
   });
   if (!verification.verified) throw new CopyNotVerified(`the stored object does not verify: ${verification.reason}`);
-  return { key, bytes: measured.bytes, sha256, contentType, verification };
+  return { key, bytes: measured.bytes, ...streamed, contentType, verification };
 }

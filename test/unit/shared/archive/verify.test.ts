@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -123,5 +124,54 @@ describe('verifyArchivedObject, refusals before any read', () => {
     const error = await verifyArchivedObject(s3, request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArchiveUnavailable);
     expect((error as Error).message).toBe('S3 HeadObject failed: ServiceUnavailable (HTTP 503)');
+  });
+});
+
+describe('verifyArchivedObject, a file uploaded in parts (checksum metadata, S3 full-object CRC32)', () => {
+  const crc = (() => {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(crc32(bytes) >>> 0);
+    return out.toString('base64');
+  })();
+  const multipart = (extra: Record<string, unknown> = {}) => head({ Metadata: { checksum: 'crc32-full-object' }, ...extra });
+
+  test('S3 reporting a FULL_OBJECT CRC32 equal to the streamed one verifies with one HeadObject', async () => {
+    s3Mock.on(HeadObjectCommand).resolves(multipart({ ChecksumCRC32: crc, ChecksumType: 'FULL_OBJECT' }));
+    await expect(verifyArchivedObject(s3, { ...request, expectedCrc32: crc, expectedSha256: sha })).resolves.toMatchObject({
+      verified: true,
+      method: 'checksum',
+      crc32: crc,
+      sha256: sha,
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  test('a FULL_OBJECT CRC32 other than the streamed one is checksum_mismatch', async () => {
+    s3Mock.on(HeadObjectCommand).resolves(multipart({ ChecksumCRC32: 'AAAAAA==', ChecksumType: 'FULL_OBJECT' }));
+    await expect(verifyArchivedObject(s3, { ...request, expectedCrc32: crc })).resolves.toEqual({ verified: false, reason: 'checksum_mismatch' });
+  });
+
+  test('a composite checksum (the emulator) is read back and compared with the references', async () => {
+    s3Mock.on(HeadObjectCommand).resolves(multipart({ ChecksumCRC32: 'AAAAAA==-2', ChecksumType: 'COMPOSITE' }));
+    s3Mock.on(GetObjectCommand).callsFake(() => body(bytes));
+    await expect(verifyArchivedObject(s3, { ...request, expectedCrc32: crc, expectedSha256: sha })).resolves.toMatchObject({
+      verified: true,
+      method: 'readback',
+      crc32: crc,
+      sha256: sha,
+    });
+    await expect(verifyArchivedObject(s3, { ...request, expectedCrc32: 'AAAAAA==' })).resolves.toEqual({ verified: false, reason: 'readback_mismatch' });
+    await expect(verifyArchivedObject(s3, { ...request, expectedSha256: 'a'.repeat(64) })).resolves.toEqual({ verified: false, reason: 'readback_mismatch' });
+  });
+
+  test('a SHA-256 checksum on an object that claims parts proves nothing about the CRC: read back', async () => {
+    s3Mock.on(HeadObjectCommand).resolves(multipart({ ChecksumSHA256: hexToBase64(sha), ChecksumType: 'FULL_OBJECT' }));
+    s3Mock.on(GetObjectCommand).callsFake(() => body(new Uint8Array(bytes.byteLength)));
+    await expect(verifyArchivedObject(s3, { ...request, expectedCrc32: crc })).resolves.toEqual({ verified: false, reason: 'readback_mismatch' });
+  });
+
+  test('neither sha256 nor checksum metadata: not a copy this project made', async () => {
+    s3Mock.on(HeadObjectCommand).resolves(head({ Metadata: { checksum: 'something-else' }, ChecksumCRC32: crc, ChecksumType: 'FULL_OBJECT' }));
+    await expect(verifyArchivedObject(s3, request)).resolves.toEqual({ verified: false, reason: 'no_sha256_metadata' });
   });
 });

@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { hexToBase64, writeArchivedObject } from '../../../../lambdas/shared/archive.js';
 import { ArchiveUnavailable, CopyNotVerified, DownloadIncomplete } from '../../../../lambdas/shared/errors.js';
-import { CHUNK, SAMPLES, generatedSha256, generatedStream, sha256Hex, streamOf } from '../../../support/streams.js';
+import { CHUNK, SAMPLES, generatedCrc32, generatedSha256, generatedStream, sha256Hex, streamOf } from '../../../support/streams.js';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
@@ -38,6 +38,19 @@ const IDENTITY = { 'ticket-id': '77', 'comment-id': '5', 'attachment-id': '9' };
 
 function sdkError(name: string, status: number): Error {
   return Object.assign(new Error(`${name} message`), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** What S3 reports on HeadObject for a multipart upload with a full-object CRC32 of `crc`. */
+function multipartHead(size: number, crc: string, extra: Record<string, unknown> = {}) {
+  return {
+    ContentLength: size,
+    ETag: '"mpu-etag-3"',
+    ContentType: 'application/pdf',
+    Metadata: { checksum: 'crc32-full-object', ...IDENTITY },
+    ChecksumCRC32: crc,
+    ChecksumType: 'FULL_OBJECT' as const,
+    ...extra,
+  };
 }
 
 /** S3 that accepts everything and reports S3's full-object SHA-256 of `sha` on HeadObject. */
@@ -90,42 +103,39 @@ describe('writeArchivedObject', () => {
     expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(1);
   });
 
-  test('a larger file streams with CRC32 part checksums, then records sha256 with an in-place copy', async () => {
+  test('a larger file streams in parts with a full-object CRC32 and is proven by it: one write, no copy onto itself', async () => {
     const size = 6 * MiB;
     const sha = generatedSha256(size);
+    const crc = generatedCrc32(size);
     acceptingS3(sha, size);
+    s3Mock.on(HeadObjectCommand).resolves(multipartHead(size, crc));
     const copy = await writeArchivedObject(s3, target, source({ fileName: 'big.pdf', size, body: generatedStream(size) }));
-    expect(copy).toMatchObject({ key: 'tickets/77/9.pdf', bytes: size, sha256: sha });
+    expect(copy).toMatchObject({ key: 'tickets/77/9.pdf', bytes: size, sha256: sha, crc32: crc });
+    expect(copy.verification).toMatchObject({ method: 'checksum', crc32: crc, sha256: sha });
 
-    const metadata = {
-      'ticket-id': '77',
-      'comment-id': '5',
-      'attachment-id': '9',
-      'original-name': 'big.pdf',
-      size: String(size),
-    };
-    const disposition = `attachment; filename="9.pdf"; filename*=UTF-8''big.pdf`;
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({
       Bucket: 'vault',
       Key: 'tickets/77/9.pdf',
       ChecksumAlgorithm: 'CRC32',
-      ContentDisposition: disposition,
-      Metadata: metadata,
+      ChecksumType: 'FULL_OBJECT',
+      ContentDisposition: `attachment; filename="9.pdf"; filename*=UTF-8''big.pdf`,
+      Metadata: { 'ticket-id': '77', 'comment-id': '5', 'attachment-id': '9', 'original-name': 'big.pdf', size: String(size), checksum: 'crc32-full-object' },
     });
-    expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
-      Bucket: 'vault',
-      Key: 'tickets/77/9.pdf',
-      CopySource: 'vault/tickets/77/9.pdf',
-      CopySourceIfMatch: '"mpu-etag-3"',
-      MetadataDirective: 'REPLACE',
-      Metadata: { ...metadata, sha256: sha },
-      ChecksumAlgorithm: 'SHA256',
-      ContentType: 'application/x-genesis-rom',
-      ContentDisposition: disposition,
-    });
+    expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input).toMatchObject({ ChecksumType: 'FULL_OBJECT' });
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
-  test('with SSE_KMS_KEY_ID, the upload and the copy both ask for SSE-KMS, and verification requires it', async () => {
+  test('a multipart object whose full-object CRC32 is not the streamed one is CopyNotVerified', async () => {
+    const size = 6 * MiB;
+    acceptingS3(generatedSha256(size), size);
+    s3Mock.on(HeadObjectCommand).resolves(multipartHead(size, 'AAAAAA=='));
+    await expect(writeArchivedObject(s3, target, source({ fileName: 'big.bin', size, body: generatedStream(size) }))).rejects.toThrow(
+      'the stored object does not verify: checksum_mismatch',
+    );
+  });
+
+  test('with SSE_KMS_KEY_ID, both upload paths ask for SSE-KMS, and verification requires it', async () => {
     const kms = { ...target, sseKmsKeyId: 'arn:aws:kms:eu-west-1:1:key/k' };
     const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:eu-west-1:1:key/k' };
     acceptingS3(pdfSha, SAMPLES.pdf.byteLength);
@@ -138,7 +148,6 @@ describe('writeArchivedObject', () => {
       (e: unknown) => e,
     );
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject(sse);
-    expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toMatchObject(sse);
     // The mocked HeadObject reports no encryption: not verified.
     for (const error of [small, large]) {
       expect(error).toBeInstanceOf(CopyNotVerified);
@@ -191,15 +200,16 @@ describe('writeArchivedObject', () => {
     expect(pulled).toBeLessThanOrEqual(11 * MiB + CHUNK);
   });
 
-  test('a multipart upload sends every part and records the streamed SHA-256', async () => {
+  test('a multipart upload sends every part, each with its CRC32, and reports the streamed SHA-256 and CRC32', async () => {
     const size = 12 * MiB + 5;
     const sha = generatedSha256(size);
     acceptingS3(sha, size);
+    s3Mock.on(HeadObjectCommand).resolves(multipartHead(size, generatedCrc32(size)));
     const copy = await writeArchivedObject(s3, target, source({ fileName: 'big.bin', size, body: generatedStream(size) }));
-    expect(copy.sha256).toBe(sha);
-    expect(s3Mock.commandCalls(UploadPartCommand)).toHaveLength(3);
-    expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'CRC32' });
-    expect(s3Mock.commandCalls(CopyObjectCommand)[0]!.args[0].input).toMatchObject({ CopySourceIfMatch: '"mpu-etag-3"' });
+    expect(copy).toMatchObject({ sha256: sha, crc32: generatedCrc32(size) });
+    const parts = s3Mock.commandCalls(UploadPartCommand).map((call) => call.args[0].input);
+    expect(parts).toHaveLength(3);
+    for (const part of parts) expect(part).toMatchObject({ ChecksumAlgorithm: 'CRC32' });
   });
 
   test('an S3 5xx on the upload is ArchiveUnavailable, naming the S3 error', async () => {
@@ -237,15 +247,6 @@ describe('writeArchivedObject', () => {
     expect(s3Mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(cancelled).toBe(true);
     expect(pulled).toBeLessThan(20 * MiB);
-  });
-
-  test('an object replaced before the sha256 copy (412) is CopyNotVerified', async () => {
-    const size = 6 * MiB;
-    acceptingS3(generatedSha256(size), size);
-    s3Mock.on(CopyObjectCommand).rejects(sdkError('PreconditionFailed', 412));
-    await expect(writeArchivedObject(s3, target, source({ fileName: 'big.bin', size, body: generatedStream(size) }))).rejects.toThrow(
-      CopyNotVerified,
-    );
   });
 
   test('a stored object whose S3 SHA-256 differs from the streamed one is CopyNotVerified', async () => {
