@@ -69,10 +69,10 @@ export function stateTransitions(events: readonly HistoryEvent[]): { transitions
 
 /** The transitions of a run with N files, every one archived, and no deferred redaction pass: 10 + N. */
 export function minimumTransitions(attachments: number): number {
-  // Begin, MarkTicket (+ its Outcome choice), ListAttachments (+ Outcome), CopyAttachments (Map), N x (CopyAttachment,
-  // CopyAttachmentOutcome, CopyAttachmentDone), PrepareRedaction, RedactVerified, RedactionDone, FinishTicket
-  // (+ Outcome), Notify, AllFilesArchived, Done.
-  return 14 + 3 * attachments;
+  // Begin, MarkTicket (+ its Outcome choice), ListAttachments (+ Outcome), CopyMode, CopyAttachments (Map), N x
+  // (CopyAttachment, CopyAttachmentOutcome, CopyAttachmentDone), CollectCopies, PrepareRedaction, RedactVerified,
+  // RedactionDone, FinishTicket (+ Outcome), Notify, AllFilesArchived, Done.
+  return 16 + 3 * attachments;
 }
 
 let nextTicketId = 70_000;

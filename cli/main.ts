@@ -240,11 +240,11 @@ export async function main(argv: string[]): Promise<number> {
 async function redriveLocally(nameOrArn: string): Promise<number> {
   const name = nameOrArn.split(':').pop() ?? nameOrArn;
   const { openLocal } = await import('../local/runtime/local.js');
-  const { documentOf } = await import('./run.js');
+  const { loadDocument } = await import('./run.js');
   const runtime = await openLocal({ seedDemo: !process.env.ZENDESK_URL });
   try {
     const started = await runtime.engine.redrive(name);
-    const document = documentOf(await started.done);
+    const document = await loadDocument(await started.done, runtime.env);
     printJson({ redriven: true, ...document });
     return document.status === 'SUCCEEDED' ? 0 : 1;
   } catch (error) {

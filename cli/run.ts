@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LocalRuntime } from '../local/runtime/local.js';
 import type { ExecutionRecord } from '../local/runtime/history.js';
 import type { SummaryAttachment } from '../lambdas/shared/types.js';
-import { summaryOf } from '../local/runtime/summary.js';
+import { summaryOf, withRunFiles, type RunFileReader } from '../local/runtime/summary.js';
 
 /**
  * One file as every command prints it. IDs are strings in all output: Zendesk IDs are 64-bit, beyond what a JSON
@@ -62,8 +62,24 @@ export function documentOf(record: ExecutionRecord): RunDocument {
   };
 }
 
+/** Reads the run's files (a large ticket's lists) from the S3 the environment points at (AWS_ENDPOINT_URL_S3 locally). */
+export function runFileReader(env: NodeJS.ProcessEnv): RunFileReader {
+  // Imported when first used: the step modules configure their logger from the environment when they load.
+  const reader = (async () => {
+    const [{ runFiles }, { createS3Client }] = await Promise.all([import('../lambdas/shared/run-files.js'), import('../lambdas/shared/s3.js')]);
+    const s3 = createS3Client({ region: env.AWS_REGION?.trim() || 'us-east-1', endpoint: env.AWS_ENDPOINT_URL_S3?.trim() || undefined, forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' });
+    return (ref: { bucket: string; key: string }) => runFiles(s3, ref.bucket).read(ref);
+  })();
+  return async (ref) => (await reader)(ref);
+}
+
+/** The run's document with every file, also of a ticket whose lists are in the run's files. */
+export async function loadDocument(record: ExecutionRecord, env: NodeJS.ProcessEnv): Promise<RunDocument> {
+  return documentOf(await withRunFiles(record, runFileReader(env)));
+}
+
 export async function runTicket(runtime: LocalRuntime, ticketId: string, source: 'cli' | 'rerun' = 'cli'): Promise<RunDocument> {
   const name = runExecutionName(ticketId, source === 'rerun' ? 'rerun' : 'run');
   const record = await runtime.engine.run({ ticketId, source }, name);
-  return documentOf(record);
+  return loadDocument(record, runtime.env);
 }

@@ -13,6 +13,7 @@ export const LAMBDA_ENTRIES = {
   markTicket: 'lambdas/mark-ticket/handler.ts',
   listAttachments: 'lambdas/list-attachments/handler.ts',
   copyAttachment: 'lambdas/copy-attachment/handler.ts',
+  collectCopies: 'lambdas/collect-copies/handler.ts',
   redactVerified: 'lambdas/redact-verified/handler.ts',
   finishTicket: 'lambdas/finish-ticket/handler.ts',
   notify: 'lambdas/notify/handler.ts',

@@ -20,6 +20,12 @@ export interface ArchiveProps {
 /** Objects live under `tickets/{ticketId}/{attachmentId}`; every grant is scoped to this prefix. */
 export const ARCHIVE_PREFIX = 'tickets/';
 
+/** The runs' working files (lambdas/shared/run-files.ts): IDs, keys and outcomes, never a file. */
+export const RUNS_PREFIX = 'runs/';
+
+/** How long a run's working files stay (a redrive is possible for 14 days). */
+export const RUN_FILES_DAYS = 30;
+
 /**
  * The private, encrypted archive: after redaction it holds the only copy of each file.
  *
@@ -36,6 +42,8 @@ export class Archive extends Construct {
   /** For people and tools that must read archived files: assume it (sts:AssumeRole) from this account. */
   readonly readerRole: Role;
   private readonly readerArns: string[] = [];
+  /** Roles that decrypt run files only (runs/*): the key lets them, the bucket policy still keeps them off tickets/*. */
+  private readonly runFileReaderArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
@@ -96,6 +104,8 @@ export class Archive extends Construct {
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays),
           expiredObjectDeleteMarker: true,
         },
+        // Run files are rewritten (redaction.json once per pass) and needed only while a run can be redriven.
+        { id: 'expire-run-files', prefix: RUNS_PREFIX, expiration: Duration.days(RUN_FILES_DAYS), noncurrentVersionExpiration: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -135,13 +145,25 @@ export class Archive extends Construct {
   /** The bucket-policy and key-policy Denies: only the roles passed to allowObjectReads (resolved lazily) may read. */
   private denyReadsExceptVaultReaders(): void {
     const readers = Lazy.list({ produce: () => this.readerArns });
+    const keyUsers = Lazy.list({ produce: () => [...new Set([...this.readerArns, ...this.runFileReaderArns])] });
     this.bucket.addToResourcePolicy(
       new PolicyStatement({
         sid: 'DenyObjectReadsExceptVaultReaders',
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [this.bucket.arnForObjects('*')],
+        resources: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+      }),
+    );
+    // Everything outside tickets/ and runs/ (nothing is written there) stays closed to all but the readers too.
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyOtherReadsExceptVaultReaders',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        notResources: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`), this.bucket.arnForObjects(`${RUNS_PREFIX}*`)],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
       }),
     );
@@ -154,7 +176,7 @@ export class Archive extends Construct {
         principals: [new AnyPrincipal()],
         actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
         resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': keyUsers } },
       }),
     );
   }
@@ -201,6 +223,31 @@ export class Archive extends Construct {
     this.grantList(role);
     this.grantDecryptThroughS3(role);
     this.allowObjectReads(role);
+  }
+
+  /**
+   * A step that writes or reads the runs' working files (runs/*): PutObject and GetObject there only, and the key
+   * through S3 (GenerateDataKey to write, Decrypt to read). `multipart`: the Distributed Map's ResultWriter, which may
+   * upload in parts.
+   */
+  grantRunFiles(role: IRole, access: { read: boolean; write: boolean; multipart?: boolean }): void {
+    const actions = [
+      ...(access.write ? ['s3:PutObject'] : []),
+      ...(access.read ? ['s3:GetObject'] : []),
+      ...(access.multipart ? ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] : []),
+    ];
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'RunFiles', actions, resources: [this.bucket.arnForObjects(`${RUNS_PREFIX}*`)] }));
+    const keyActions = [...(access.write ? ['kms:GenerateDataKey'] : []), ...(access.read || access.multipart ? ['kms:Decrypt'] : [])];
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'RunFilesKey', actions: keyActions, resources: [this.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } } }),
+    );
+    if (access.read || access.multipart) this.runFileReaderArns.push(role.roleArn);
+  }
+
+  /** cdk-nag's finding id for the runs/* resource. */
+  runFilesWildcardFinding(): string {
+    const bucketLogicalId = this.bucket.stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    return `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${RUNS_PREFIX}*]`;
   }
 
   /** cdk-nag's finding id for the tickets/* resource, to acknowledge on roles granted by this construct. */

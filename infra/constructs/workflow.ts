@@ -58,6 +58,13 @@ export const WORKFLOW_STEPS = {
     timeout: Duration.seconds(870), // ASL 900 s
     zendesk: true,
   },
+  CollectCopiesFunctionArn: {
+    lambda: 'collectCopies',
+    description: "attachment-vault CollectCopies: every file's copy outcome into the run's copies.json",
+    memorySize: 512,
+    timeout: Duration.seconds(240), // ASL 300 s
+    zendesk: false,
+  },
   RedactVerifiedFunctionArn: {
     lambda: 'redactVerified',
     description: 'attachment-vault RedactVerified: verify archived copies, then redact them in Zendesk',
@@ -84,7 +91,7 @@ export const WORKFLOW_STEPS = {
 export type WorkflowPlaceholder = keyof typeof WORKFLOW_STEPS;
 
 /**
- * The Step Functions STANDARD state machine defined by the ASL file, and the six step Lambdas it invokes.
+ * The Step Functions STANDARD state machine defined by the ASL file, and the seven step Lambdas it invokes.
  * The ASL names Lambdas only through `${...}` placeholders; this construct substitutes every one and fails
  * synth if the file and WORKFLOW_STEPS disagree.
  */
@@ -120,6 +127,31 @@ export class Workflow extends Construct {
   }
   readonly logGroup: LogGroup;
 
+  /**
+   * What CopyAttachmentsAtScale needs from the machine's own role: its ItemReader reads the run's attachments.json,
+   * its ResultWriter writes under runs/map-results/, and its children are executions of this machine (started,
+   * described, stopped, and redriven with the Map Run) — as CDK's DistributedMap construct grants them.
+   */
+  private grantDistributedMap(archive: Archive): void {
+    const stack = Stack.of(this);
+    const role = this.stateMachine.role;
+    archive.grantRunFiles(role, { read: true, write: true, multipart: true });
+    const name = stateMachineNameOf(stack.stackName);
+    const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'StartMapRunChildren', actions: ['states:StartExecution'], resources: [arn('stateMachine', name)] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'ManageMapRunChildren', actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'], resources: [arn('execution', `${name}:*`), arn('execution', `${name}/*`)] }),
+    );
+    const sm = Validations.of(this.stateMachine);
+    sm.acknowledge({ id: archive.runFilesWildcardFinding(), reason: "The Distributed Map reads the run's attachments.json and writes its results under runs/: keys known only at run time." });
+    for (const resource of [`${name}:*`, `${name}/*`]) {
+      sm.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${resource}]`,
+        reason: "A Map Run's children are executions of this one state machine, named at run time.",
+      });
+    }
+  }
+
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const aslFile = props.aslFile ?? ASL_FILE;
@@ -143,7 +175,9 @@ export class Workflow extends Construct {
       steps[placeholder] = step;
     }
 
-    // Copy and redact touch the archive and the idempotency table; no other step has S3 or DynamoDB access.
+    grantRunFiles(steps, archive);
+
+    // Copy and redact touch the archive and the idempotency table; no other step has archived objects or DynamoDB access.
     for (const step of [steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn]) {
       step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
       step.fn.addEnvironment('IDEMPOTENCY_TABLE', idempotencyTable.tableName);
@@ -186,9 +220,10 @@ export class Workflow extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const definitionSubstitutions = Object.fromEntries(
-      Object.entries(steps).map(([placeholder, step]) => [placeholder, step.fn.functionArn]),
-    );
+    const definitionSubstitutions = {
+      ...Object.fromEntries(Object.entries(steps).map(([placeholder, step]) => [placeholder, step.fn.functionArn])),
+      ...resourceSubstitutions(archive),
+    };
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       // A name known before the machine exists: the steps that check the ticket lock's holder (DescribeExecution) are
       // granted its executions by ARN, and a reference to the generated name would be a circular dependency.
@@ -203,7 +238,12 @@ export class Workflow extends Construct {
     // The ASL holds plain ARNs, so nothing grants invoke implicitly.
     for (const step of Object.values(steps)) step.fn.grantInvoke(this.stateMachine);
     this.grantTicketLock([steps.MarkTicketFunctionArn, steps.FinishTicketFunctionArn, this.release], props.idempotencyTable);
+    this.grantDistributedMap(archive);
 
+    this.acknowledgeInvokeAndLogging(steps);
+  }
+
+  private acknowledgeInvokeAndLogging(steps: Record<WorkflowPlaceholder, VaultFunction>): void {
     const sm = Validations.of(this.stateMachine);
     for (const step of Object.values(steps)) {
       const logicalId = Stack.of(this).getLogicalId(step.fn.node.defaultChild as CfnFunction);
@@ -219,6 +259,23 @@ export class Workflow extends Construct {
   }
 }
 
+/** The run's files (runs/{executionName}/*.json, lambdas/shared/run-files.ts): the steps that write or read them. */
+function grantRunFiles(steps: Record<WorkflowPlaceholder, VaultFunction>, archive: Archive): void {
+  const runFiles: Array<[VaultFunction, { read: boolean; write: boolean }]> = [
+    [steps.ListAttachmentsFunctionArn, { read: false, write: true }],
+    [steps.CollectCopiesFunctionArn, { read: true, write: true }],
+    [steps.RedactVerifiedFunctionArn, { read: true, write: true }],
+    [steps.FinishTicketFunctionArn, { read: true, write: true }],
+    [steps.NotifyFunctionArn, { read: true, write: false }],
+  ];
+  for (const [step, access] of runFiles) {
+    step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
+    step.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
+    archive.grantRunFiles(step.role, access);
+    Validations.of(step).acknowledge({ id: archive.runFilesWildcardFinding(), reason: "Run files are keyed runs/{executionName}/…, known only at run time: the grant covers the runs/ prefix." });
+  }
+}
+
 /** `AttachmentVault-ticket`: the per-ticket state machine's name, from the stack's. */
 export function stateMachineNameOf(stackName: string): string {
   return `${stackName}-ticket`;
@@ -231,10 +288,17 @@ function acknowledgeXray(step: VaultFunction): void {
   });
 }
 
+/** The placeholders that name resources, not functions. */
+export const RESOURCE_PLACEHOLDERS = ['ArchiveBucketName'] as const;
+
+function resourceSubstitutions(archive: Archive): Record<(typeof RESOURCE_PLACEHOLDERS)[number], string> {
+  return { ArchiveBucketName: archive.bucket.bucketName };
+}
+
 /** Every ASL placeholder must be substituted, and every substitution used, or synth stops here. */
 export function assertPlaceholdersMatch(aslFile: string): void {
   const inFile = readAslPlaceholders(aslFile);
-  const known = Object.keys(WORKFLOW_STEPS);
+  const known = [...Object.keys(WORKFLOW_STEPS), ...RESOURCE_PLACEHOLDERS];
   const missing = inFile.filter((name) => !known.includes(name));
   const unused = known.filter((name) => !inFile.includes(name));
   if (missing.length || unused.length) {

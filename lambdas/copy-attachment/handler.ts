@@ -54,11 +54,6 @@ function createRunner(env: Env): CopyRunner {
 
 let runner: CopyRunner | undefined;
 
-/** Forgets the per-container clients (the local runtime calls this when it changes the environment). */
-export function resetCopyHandler(): void {
-  runner = undefined;
-}
-
 /**
  * A copy result, or (when Zendesk asked for a wait longer than the step waits in-process) the item's own input with
  * `waitSeconds` and the updated `zendeskWaits`: the Map iteration waits that long and runs the copy again with it.

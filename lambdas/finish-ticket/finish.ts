@@ -9,6 +9,7 @@ import type {
   Summary,
   SummaryAttachment,
 } from '../shared/types.js';
+import type { RunFileRef } from '../shared/run-files.js';
 import type { TicketLocks } from '../shared/ticket-lock.js';
 import type { ZendeskApi } from '../shared/zendesk/types.js';
 
@@ -16,15 +17,20 @@ export interface FinishInput {
   ticketId: string;
   mark: MarkResult;
   copies: CopyResult[];
-  redaction: RedactResult;
+  /** Every file's redaction record, and how the redaction went (absent for a run that never reached it). */
+  redaction: Pick<RedactResult, 'records'> & Partial<Pick<RedactResult, 'passes' | 'maxPasses' | 'commentsLeft' | 'projectedSeconds'>>;
 }
+
+/** Up to this many files the state's summary lists every file; a larger one lists only problems (SUMMARY_PROBLEMS_LISTED). */
+export const SUMMARY_INLINE_MAX_FILES = 200;
+export const SUMMARY_PROBLEMS_LISTED = 50;
 
 /** The error name the execution fails with when a file is not safely archived and redacted. */
 export const INCOMPLETE_ERROR = 'AttachmentsNotArchived';
 const CAUSE_LIST_LIMIT = 50;
 
 /** Joins copy outcomes with redaction records into the per-file summary. Pure. */
-export function summarize(ticketId: string, copies: CopyResult[], redaction: RedactResult, tagged: boolean): Summary {
+export function summarize(ticketId: string, copies: CopyResult[], redaction: FinishInput['redaction'], tagged: boolean): Summary {
   const records = new Map(redaction.records.map((r) => [r.attachmentId, r]));
   const attachments: SummaryAttachment[] = copies.map((copy) => {
     const record = records.get(copy.attachmentId);
@@ -48,13 +54,30 @@ export function summarize(ticketId: string, copies: CopyResult[], redaction: Red
     counts[a.outcome] += 1;
     if (a.redacted) counts.redacted += 1;
   }
-  const incomplete = attachments.some((a) => a.outcome === 'failed' || ((a.outcome === 'archived' || a.outcome === 'already_archived') && !a.redacted));
-  return { ticketId, status: incomplete ? 'FAILED' : 'SUCCEEDED', tagged, attachments, counts };
+  const incomplete = attachments.some(isProblem);
+  const { passes, maxPasses, commentsLeft, projectedSeconds } = redaction;
+  const progress = passes !== undefined && maxPasses !== undefined ? { redaction: { passes, maxPasses, commentsLeft: commentsLeft ?? 0, projectedSeconds: projectedSeconds ?? 0 } } : {};
+  return { ticketId, status: incomplete ? 'FAILED' : 'SUCCEEDED', tagged, attachments, counts, total: attachments.length, ...progress };
+}
+
+/** A file that is not safely archived and redacted. */
+function isProblem(a: SummaryAttachment): boolean {
+  return a.outcome === 'failed' || ((a.outcome === 'archived' || a.outcome === 'already_archived') && !a.redacted);
+}
+
+/**
+ * The summary as the state carries it: whole up to SUMMARY_INLINE_MAX_FILES files; beyond, the first problems only,
+ * `truncated`, and where the whole one is (the run's summary.json). Counts are always of every file.
+ */
+export function stateSummary(summary: Summary, file: RunFileRef | undefined): Summary {
+  const withFile = file ? { ...summary, file } : summary;
+  if (summary.attachments.length <= SUMMARY_INLINE_MAX_FILES) return withFile;
+  return { ...withFile, attachments: summary.attachments.filter(isProblem).slice(0, SUMMARY_PROBLEMS_LISTED), truncated: true };
 }
 
 /** The execution's error cause: the attachment IDs and why, so the history explains itself without logs. */
 export function describeIncomplete(summary: Summary): string {
-  const problems = summary.attachments.filter((a) => a.outcome === 'failed' || ((a.outcome === 'archived' || a.outcome === 'already_archived') && !a.redacted));
+  const problems = summary.attachments.filter(isProblem);
   const listed = problems.slice(0, CAUSE_LIST_LIMIT).map((a) => `${a.attachmentId} (${a.outcome === 'failed' ? `failed: ${a.reason}` : `archived, not redacted: ${a.reason}`})`);
   const more = problems.length > CAUSE_LIST_LIMIT ? `, and ${problems.length - CAUSE_LIST_LIMIT} more` : '';
   return `Ticket ${summary.ticketId}: ${problems.length} of ${summary.attachments.length} attachments not archived and redacted: ${listed.join(', ')}${more}. They remain in Zendesk; re-run the ticket to process only what remains.`;
@@ -64,6 +87,8 @@ export interface FinishDeps {
   zendesk: ZendeskApi;
   tags: TagConfig;
   locks: TicketLocks;
+  /** Keeps the whole summary (the run's summary.json), while this execution still holds the ticket lock. */
+  save?: (summary: Summary) => Promise<RunFileRef>;
   /** This execution, which gives the ticket lock back once the ticket is tagged. */
   executionName: string;
 }
@@ -87,10 +112,11 @@ export async function finishTicket(input: FinishInput, deps: FinishDeps): Promis
       if (!(error instanceof TicketClosed)) throw error;
     }
   }
-  await deps.locks.release(input.ticketId, deps.executionName);
   const summary: Summary = { ...draft, tagged };
+  const file = await deps.save?.(summary);
+  await deps.locks.release(input.ticketId, deps.executionName);
   return {
-    summary,
+    summary: stateSummary(summary, file),
     finalTag,
     tagged,
     ...(summary.status === 'FAILED' ? { error: INCOMPLETE_ERROR, cause: describeIncomplete(summary) } : {}),

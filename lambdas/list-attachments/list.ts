@@ -1,3 +1,5 @@
+import { InvalidInput } from '../shared/errors.js';
+import type { RunFiles } from '../shared/run-files.js';
 import type { AttachmentRef, ListResult } from '../shared/types.js';
 import type { ZendeskApi, ZendeskAttachment } from '../shared/zendesk/types.js';
 
@@ -7,13 +9,29 @@ export function isRedactionPlaceholder(attachment: Pick<ZendeskAttachment, 'file
 }
 
 /**
- * Step 2: every attachment of every comment (all pages, inline images included), as IDs and sizes only.
+ * Step 2: every attachment of every comment (all pages, inline images included), as IDs and sizes only; in the state
+ * for the inline Map, or in S3 for the Distributed Map when the ticket has more than COPY_INLINE_MAX_FILES files.
  * Deleted or malware-flagged files are still listed, so that the copy step reports them as skipped.
  */
-export async function listAttachments(
-  ticketId: string,
-  deps: { zendesk: ZendeskApi; maxConcurrency: number },
-): Promise<ListResult> {
+export interface ListDeps {
+  zendesk: ZendeskApi;
+  maxConcurrency: number;
+  /** COPY_INLINE_MAX_FILES: up to this many files the list stays in the state (the inline Map). */
+  inlineMaxFiles: number;
+  /** Where a longer list goes (attachments.json of this execution). */
+  files?: RunFiles;
+  executionName?: string;
+}
+
+/** The list in the state, or in the run's attachments.json when it is longer than inlineMaxFiles. */
+async function placed(ticketId: string, attachments: AttachmentRef[], pages: number, deps: ListDeps): Promise<ListResult> {
+  const counts = { ticketId, count: attachments.length, pages, maxConcurrency: deps.maxConcurrency };
+  if (attachments.length <= deps.inlineMaxFiles) return { ...counts, attachments };
+  if (!deps.files || !deps.executionName) throw new InvalidInput('a ticket with more files than COPY_INLINE_MAX_FILES needs the run files (executionName)');
+  return { ...counts, manifest: await deps.files.write(deps.executionName, 'attachments', attachments) };
+}
+
+export async function listAttachments(ticketId: string, deps: ListDeps): Promise<ListResult> {
   const { comments, pages } = await deps.zendesk.listComments(ticketId);
   const seen = new Set<number>();
   const attachments: AttachmentRef[] = [];
@@ -29,5 +47,5 @@ export async function listAttachments(
       });
     }
   }
-  return { ticketId, attachments, count: attachments.length, pages, maxConcurrency: deps.maxConcurrency };
+  return placed(ticketId, attachments, pages, deps);
 }

@@ -141,6 +141,34 @@ export function slackFileLine(file: SummaryAttachment): string {
   return truncate(parts.join(' · '), SLACK_LINE_CHARS);
 }
 
+/** Every file when they fit; otherwise those not archived and redacted first, so the lines shown are the ones to act on. */
+function slackOrder(files: SummaryAttachment[]): SummaryAttachment[] {
+  if (files.length <= SLACK_MAX_FILE_LINES) return files;
+  const problem = (f: SummaryAttachment) => f.outcome === 'failed' || f.outcome === 'skipped' || !f.redacted;
+  return [...files.filter(problem), ...files.filter((f) => !problem(f))];
+}
+
+/** "1 h 5 min", "12 min", "40 s". */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+}
+
+/**
+ * How the redaction went when Zendesk's per-ticket budget (30 updates per 10 minutes) shaped it: the passes it took,
+ * and the comments it could not reach with the time a re-run needs for them.
+ */
+export function redactionLine(summary: Summary): string | undefined {
+  const r = summary.redaction;
+  if (!r || (r.passes <= 1 && r.commentsLeft === 0)) return undefined;
+  const took = `Redaction took ${r.passes} pass${r.passes === 1 ? '' : 'es'} (Zendesk allows 30 updates per ticket per 10 minutes)`;
+  if (r.commentsLeft === 0) return `⏳ ${took}.`;
+  return `⏳ ${took}; ${r.commentsLeft} comment${r.commentsLeft === 1 ? '' : 's'} with files not reached after ${r.maxPasses} passes: re-run the ticket (about ${humanDuration(r.projectedSeconds)}).`;
+}
+
 export interface SlackMessage {
   text: string;
   blocks: Record<string, unknown>[];
@@ -174,11 +202,13 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
     { type: 'divider' },
   ];
 
-  const files = summary.attachments;
+  const files = slackOrder(summary.attachments);
   const lines = files.slice(0, SLACK_MAX_FILE_LINES).map(slackFileLine);
   if (files.length > SLACK_MAX_FILE_LINES) {
     lines.push(`… and ${files.length - SLACK_MAX_FILE_LINES} more (see the execution)`);
   }
+  const progress = redactionLine(summary);
+  if (progress) lines.push(progress);
   if (links.interruption) {
     lines.push(`*Stopped by* \`${escapeMrkdwn(links.interruption.error)}\`: ${escapeMrkdwn(truncate(links.interruption.cause, 1000))}`);
     lines.push(INTERRUPTION_ADVICE);
@@ -232,6 +262,10 @@ export function slackMessage(summary: Summary, links: MessageLinks = {}): SlackM
  * | redacted           | number                                | Files removed from Zendesk in this run            |
  * | execution_name     | string \| null                        | Step Functions execution name                     |
  * | execution_url      | string \| null                        | Console URL (or local command) for the execution  |
+ * | total_files        | number                                | Attachments of the ticket (files[] lists all)     |
+ * | redaction_passes   | number \| null                        | Redaction passes (more than 1: the per-ticket limit) |
+ * | comments_left      | number                                | Comments with files not reached (rate_limited)    |
+ * | projected_seconds  | number                                | Time a re-run needs for them, at Zendesk's budget |
  * | files[]            | array                                 | One entry per attachment, in summary order:       |
  * | .attachment_id     | string                                |   Zendesk attachment ID (digits)                  |
  * | .comment_id        | string                                |   Zendesk comment ID (digits)                     |
@@ -265,6 +299,10 @@ export interface ZapierPayload {
   redacted: number;
   execution_name: string | null;
   execution_url: string | null;
+  total_files: number;
+  redaction_passes: number | null;
+  comments_left: number;
+  projected_seconds: number;
   files: ZapierFile[];
   /** Only when the run stopped before reporting per-file outcomes (an outage). */
   interruption_error?: string;
@@ -285,6 +323,10 @@ export function zapierPayload(summary: Summary, links: MessageLinks = {}): Zapie
     redacted: counts.redacted,
     execution_name: links.executionName ?? null,
     execution_url: links.executionLink ?? null,
+    total_files: summary.total ?? summary.attachments.length,
+    redaction_passes: summary.redaction?.passes ?? null,
+    comments_left: summary.redaction?.commentsLeft ?? 0,
+    projected_seconds: summary.redaction?.projectedSeconds ?? 0,
     files: summary.attachments.map((file) => ({
       attachment_id: String(file.attachmentId),
       comment_id: String(file.commentId),

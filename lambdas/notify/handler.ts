@@ -1,7 +1,8 @@
 import { logger } from '../shared/logger.js';
 import { notifyWebhookUrl } from '../shared/secrets.js';
-import type { NotifyResult } from '../shared/types.js';
-import { notify, type NotifyInput } from './notify.js';
+import { parseRunFileRef, runFilesFromEnv, type RunFiles } from '../shared/run-files.js';
+import type { NotifyResult, Summary } from '../shared/types.js';
+import { notify, parseSummary, type NotifyInput } from './notify.js';
 import { interruptedRunInput, isExecutionStatusEvent, type ExecutionStatusEvent } from './outage.js';
 
 /**
@@ -24,6 +25,23 @@ function isNotifyInput(event: unknown): event is NotifyInput {
   );
 }
 
+let files: RunFiles | undefined;
+
+/**
+ * The whole summary of a large ticket (the state's lists only problems): read from the run's summary.json. When it
+ * cannot be read, the notification still goes, with the counts of every file and the files the state lists.
+ */
+async function wholeSummary(summary: Summary): Promise<Summary> {
+  if (!summary.truncated || summary.file === undefined) return summary;
+  try {
+    files ??= runFilesFromEnv();
+    return parseSummary(await files.read(parseRunFileRef(summary.file, files.bucket, 'summary.file')), summary);
+  } catch (error) {
+    logger.warn('whole summary unavailable; notifying with the truncated one', { ticketId: summary.ticketId, error: error instanceof Error ? error.name : 'Error' });
+    return summary;
+  }
+}
+
 export const handler = async (incoming: NotifyInput | ExecutionStatusEvent): Promise<NotifyResult> => {
   let event: unknown = incoming;
   if (isExecutionStatusEvent(incoming)) {
@@ -36,7 +54,8 @@ export const handler = async (incoming: NotifyInput | ExecutionStatusEvent): Pro
     logger.error('notify input does not match the contract', { error: 'InvalidInput' });
     return { delivered: false, attempts: 0, format: 'none', error: 'InvalidInput' };
   }
-  const { summary, executionName } = event;
+  const summary = await wholeSummary(event.summary);
+  const { executionName } = event;
   let url: string | undefined;
   try {
     url = await notifyWebhookUrl();
@@ -45,7 +64,7 @@ export const handler = async (incoming: NotifyInput | ExecutionStatusEvent): Pro
     logger.error('notification URL unavailable', { ticketId: summary.ticketId, executionName, error: name });
     return { delivered: false, attempts: 0, format: 'none', error: name };
   }
-  const result = await notify(event, { url });
+  const result = await notify({ ...event, summary }, { url });
   const keys = { ticketId: summary.ticketId, executionName, ...result };
   if (result.format === 'none') logger.info('notifications are off', keys);
   else if (result.delivered) logger.info('notification delivered', keys);

@@ -1,5 +1,6 @@
 import ky, { HTTPError } from 'ky';
 import { notifySettings, type Env } from '../shared/config.js';
+import { InvalidInput } from '../shared/errors.js';
 import type { NotifyResult, Summary } from '../shared/types.js';
 import { slackMessage, zapierPayload, type Interruption, type MessageLinks } from './format.js';
 
@@ -31,6 +32,15 @@ export interface NotifyInput {
 }
 
 export type NotifyFormat = 'slack' | 'zapier';
+
+/** The run's summary.json, checked against the state's summary of the same ticket; InvalidInput otherwise. */
+export function parseSummary(value: unknown, stated: Summary): Summary {
+  const whole = value as Partial<Summary> | null;
+  if (typeof whole !== 'object' || whole === null || whole.ticketId !== stated.ticketId || !Array.isArray(whole.attachments)) {
+    throw new InvalidInput('summary.json is not the summary of this ticket');
+  }
+  return { ...stated, attachments: whole.attachments, truncated: false };
+}
 
 export const DEFAULT_CONSOLE_URL =
   'https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{executionArn}';

@@ -6,9 +6,11 @@ import { archiveWriterSettings } from '../shared/archive.js';
 import { InvalidInput } from '../shared/errors.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
 import { createS3Client } from '../shared/s3.js';
-import { isRecord, step } from '../shared/step.js';
+import { isRecord, parseExecution, step } from '../shared/step.js';
+import { parseCopyResults, parseRedactionRecords } from '../shared/copies.js';
+import { parseRunFileRef, runFiles, type RunFileRef, type RunFiles } from '../shared/run-files.js';
 import { parseTicketId } from '../shared/ids.js';
-import type { CopyResult, RedactResult } from '../shared/types.js';
+import type { RedactInput, RedactResult, RedactState } from '../shared/types.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { checkCopyForRedaction } from './check.js';
 import { redactCommentNow, redactVerified, type CommentRedaction, type RedactDeps } from './redact.js';
@@ -25,6 +27,7 @@ import { redactCommentNow, redactVerified, type CommentRedaction, type RedactDep
 interface RedactRunner {
   config: IdempotencyConfig;
   settings: RedactionSettings;
+  files: RunFiles;
   deps: (ticketId: string) => Omit<RedactDeps, 'zendesk'>;
 }
 
@@ -42,6 +45,7 @@ function createRunner(env: Env): RedactRunner {
   return {
     config,
     settings,
+    files: runFiles(s3, archive.bucket, archive.sseKmsKeyId),
     deps: (ticketId) => ({
       check: (copy, live) =>
         checkCopyForRedaction(s3, { bucket: archive.bucket, keyPrefix: archive.keyPrefix, ...(archive.sseKmsKeyId ? { kmsKeyId: archive.sseKmsKeyId } : {}) }, { ticketId, copy, ...(live ? { live } : {}) }),
@@ -49,28 +53,44 @@ function createRunner(env: Env): RedactRunner {
       forgetRedaction: (request) => persistence.deleteRecord(request as unknown as Parameters<typeof persistence.deleteRecord>[0]),
       maxPasses: settings.maxPasses,
       maxWaitSeconds: settings.maxWaitSeconds,
+      ticketWindowSeconds: settings.ticketWindowSeconds,
     }),
   };
 }
 
 let runner: RedactRunner | undefined;
 
-/** Forgets the per-container clients (the local runtime calls this when it changes the environment). */
-export function resetRedactHandler(): void {
-  runner = undefined;
+/** The previous pass as the state carries it (RedactState), with its records read back from redaction.json. */
+async function previousPass(redaction: unknown, files: RunFiles): Promise<RedactInput['redaction']> {
+  if (!isRecord(redaction) || typeof redaction.passes !== 'number' || redaction.passes === 0) return undefined;
+  const records = parseRedactionRecords(await files.read(parseRunFileRef(redaction.file, files.bucket, 'redaction.file')));
+  return { passes: redaction.passes, records, ...(typeof redaction.maxPasses === 'number' ? { maxPasses: redaction.maxPasses } : {}) };
 }
 
-export const handler = step('RedactVerified', async (event: unknown, context): Promise<RedactResult> => {
-  if (!isRecord(event) || !Array.isArray(event.copies)) throw new InvalidInput('RedactVerified expects {ticketId, copies, redaction}');
+/** RedactState: the pass without its records, which go to redaction.json. */
+function stateOf(result: RedactResult, file: RunFileRef): RedactState {
+  const { records, ...rest } = result;
+  const counts = { redacted: 0, notVerified: 0, notConfirmed: 0, rateLimited: 0, requested: 0 };
+  for (const r of records) {
+    if (r.redacted) counts.redacted += 1;
+    else if (r.reason === 'not_verified') counts.notVerified += 1;
+    else if (r.reason === 'redaction_not_confirmed') counts.notConfirmed += 1;
+    else if (r.reason === 'rate_limited') counts.rateLimited += 1;
+    else if (r.reason === 'requested') counts.requested += 1;
+  }
+  return { ...rest, counts, file };
+}
+
+/** `{ticketId, executionName, executionArn, copies: CopiesState, redaction: RedactState | the first pass's start}`. */
+export const handler = step('RedactVerified', async (event: unknown, context): Promise<RedactState> => {
+  if (!isRecord(event) || !isRecord(event.copies)) throw new InvalidInput('RedactVerified expects {ticketId, executionName, executionArn, copies, redaction}');
   const ticketId = parseTicketId(event.ticketId);
+  const { executionName } = parseExecution(event);
   runner ??= createRunner(process.env);
   if (context) runner.config.registerLambdaContext(context as Context);
-  return redactVerified(
-    {
-      ticketId,
-      copies: event.copies as CopyResult[],
-      ...(isRecord(event.redaction) ? { redaction: event.redaction as unknown as RedactResult } : {}),
-    },
-    { ...runner.deps(ticketId), zendesk: await zendeskFromEnv() },
-  );
+  const { files } = runner;
+  const copies = parseCopyResults(await files.read(parseRunFileRef(event.copies.file, files.bucket, 'copies.file')));
+  const redaction = await previousPass(event.redaction, files);
+  const result = await redactVerified({ ticketId, copies, ...(redaction ? { redaction } : {}) }, { ...runner.deps(ticketId), zendesk: await zendeskFromEnv() });
+  return stateOf(result, await files.write(executionName, 'redaction', result.records));
 });

@@ -38,8 +38,13 @@ export interface RedactDeps {
    * every re-run of the ticket for the record's lifetime.
    */
   forgetRedaction?: (request: CommentRedaction) => Promise<void>;
-  /** After this many passes deferred by Zendesk's per-ticket limit, the rest is reported instead. */
+  /**
+   * REDACTION_MAX_PASSES: the bound on passes, whatever the work. An execution's own limit is planned from the work at
+   * its first pass (plannedPasses) and never above this; past it the deferred files are reported rate_limited.
+   */
   maxPasses: number;
+  /** Length of Zendesk's per-ticket window (s), for the projected time only. Default 600. */
+  ticketWindowSeconds?: number;
   /** Upper bound of one Wait, whatever Retry-After says. */
   maxWaitSeconds: number;
   /** Clock (epoch ms) against which a reported budget's reset time is read. Default Date.now. */
@@ -52,6 +57,8 @@ export interface ObservedTicketBudget {
   remaining: number;
   /** Epoch ms at which the window resets. Absolute, so a replayed (idempotent) result is read against the clock. */
   resetsAt: number;
+  /** Updates per window, when Zendesk reported it. */
+  total?: number;
 }
 
 /** What redactCommentNow returns, and what the idempotency record stores and replays. */
@@ -70,7 +77,10 @@ export async function redactCommentNow(zendesk: ZendeskApi, request: CommentReda
   const attachments = request.attachmentIds.map((id, i) => ({ id, content_url: request.contentUrls[i] ?? '' }));
   if (attachments.length === 0) return { requested: [] };
   const outcome = await zendesk.redactCommentAttachments(request.ticketId, request.commentId, attachments);
-  const budget = outcome.ticketBudget ? { ticketBudget: { remaining: outcome.ticketBudget.remaining, resetsAt: now() + outcome.ticketBudget.resetsSeconds * 1000 } } : {};
+  const reported = outcome.ticketBudget;
+  const budget = reported
+    ? { ticketBudget: { remaining: reported.remaining, resetsAt: now() + reported.resetsSeconds * 1000, ...(reported.total ? { total: reported.total } : {}) } }
+    : {};
   return { requested: request.attachmentIds, ...budget };
 }
 
@@ -118,60 +128,96 @@ interface Pass {
   input: RedactInput;
   deps: RedactDeps;
   passes: number;
+  /** The most passes this execution may make: from the work (plannedPasses), bounded by deps.maxPasses. */
+  limit: number;
   records: Map<number, RedactionRecord>;
   /** Whether this pass sent (or replayed) a request: then only a listing taken afterwards can confirm it. */
   sent: boolean;
+  /** Comments with files left to redact after this pass (deferred by the budget). */
+  commentsLeft: number;
+  /** The per-ticket budget's size, as Zendesk reported it (`total`), else Zendesk's documented 30. */
+  perWindow: number;
+  /** The wait Zendesk asked for when the budget stopped the pass. */
+  waitSeconds?: number;
 }
 
 function record(pass: Pass, copy: Pick<CopyResult, 'attachmentId' | 'commentId'>, redacted: boolean, reason?: string, check?: string): void {
   pass.records.set(copy.attachmentId, { attachmentId: copy.attachmentId, commentId: copy.commentId, redacted, ...(reason ? { reason } : {}), ...(check ? { check } : {}) });
 }
 
-/** 1. Checks every pending copy before any redaction call; returns the comments' redaction requests. */
-async function checkPending(pass: Pass, pending: CopyResult[], live: Map<number, LiveAttachment>): Promise<CommentRedaction[]> {
-  const byComment = new Map<number, Array<{ id: number; url: string }>>();
+/** The pending copies by the comment Zendesk lists them under now; copies Zendesk no longer holds are checked here. */
+async function groupPending(pass: Pass, pending: CopyResult[], live: Map<number, LiveAttachment>): Promise<Array<[number, CopyResult[]]>> {
+  const byComment = new Map<number, CopyResult[]>();
   for (const copy of pending) {
+    const found = live.get(copy.attachmentId);
+    if (found) {
+      byComment.set(found.commentId, [...(byComment.get(found.commentId) ?? []), copy]);
+      continue;
+    }
+    // Verified in S3, and Zendesk no longer holds it: nothing to redact.
+    const check = await pass.deps.check(copy, undefined);
+    if (check.verified) record(pass, copy, true);
+    else record(pass, copy, false, 'not_verified', check.reason);
+  }
+  return [...byComment.entries()].sort(([a], [b]) => a - b);
+}
+
+/**
+ * The comment's redaction request, of the copies that pass the redaction step's own check right now (check.ts):
+ * the others are recorded not_verified and never sent. Undefined when none passes.
+ */
+async function checkedRequest(pass: Pass, commentId: number, copies: CopyResult[], live: Map<number, LiveAttachment>): Promise<CommentRedaction | undefined> {
+  const files: Array<{ id: number; url: string }> = [];
+  for (const copy of copies) {
     const found = live.get(copy.attachmentId);
     const check = await pass.deps.check(copy, found);
     if (!check.verified) record(pass, copy, false, 'not_verified', check.reason);
-    else if (!found) record(pass, copy, true); // verified in S3, and Zendesk no longer holds it: nothing to redact
-    else byComment.set(found.commentId, [...(byComment.get(found.commentId) ?? []), { id: copy.attachmentId, url: found.attachment.content_url }]);
+    else if (found) files.push({ id: copy.attachmentId, url: found.attachment.content_url });
   }
-  return [...byComment.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([commentId, files]) => {
-      const sorted = [...files].sort((a, b) => a.id - b.id);
-      return { ticketId: pass.input.ticketId, commentId, attachmentIds: sorted.map((f) => f.id), contentUrls: sorted.map((f) => f.url) };
-    });
+  if (files.length === 0) return undefined;
+  const sorted = files.sort((a, b) => a.id - b.id);
+  return { ticketId: pass.input.ticketId, commentId, attachmentIds: sorted.map((f) => f.id), contentUrls: sorted.map((f) => f.url) };
 }
 
-/** 2. One call per comment; stops before a call Zendesk's per-ticket budget would refuse. Returns seconds to wait, if any. */
-async function sendRequests(pass: Pass, requests: CommentRedaction[]): Promise<number | undefined> {
-  const now = pass.deps.now ?? Date.now;
-  let budgetWait: number | undefined;
-  for (const [index, request] of requests.entries()) {
-    let waitSeconds = budgetWait;
-    if (waitSeconds === undefined) {
-      try {
-        const result = await pass.deps.redactComment(request);
-        budgetWait = spentBudgetWaitSeconds(result, now());
-        pass.sent = true;
-        for (const id of request.attachmentIds) record(pass, { attachmentId: id, commentId: request.commentId }, false, REQUESTED);
-        continue;
-      } catch (error) {
-        if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
-        waitSeconds = error.retryAfterSeconds;
-      }
-    }
-    if (pass.passes < pass.deps.maxPasses) return waitSeconds;
-    for (const rest of requests.slice(index)) {
-      for (const id of rest.attachmentIds) record(pass, { attachmentId: id, commentId: rest.commentId }, false, 'rate_limited');
-    }
-    return undefined;
+/** What happens to the comments a spent budget left: wait for the next pass, or, past the limit, rate_limited. */
+function defer(pass: Pass, rest: Array<[number, CopyResult[]]>, waitSeconds: number): number | undefined {
+  pass.commentsLeft = rest.length;
+  pass.waitSeconds = waitSeconds;
+  if (pass.passes < pass.limit) return waitSeconds;
+  for (const [commentId, copies] of rest) {
+    for (const copy of copies) record(pass, { attachmentId: copy.attachmentId, commentId }, false, 'rate_limited');
   }
   return undefined;
 }
 
+/**
+ * 1-2. One call per comment, each comment's copies checked right before its call; stops before a call Zendesk's
+ * per-ticket budget would refuse. Returns seconds to wait, if any.
+ */
+async function sendRequests(pass: Pass, groups: Array<[number, CopyResult[]]>, live: Map<number, LiveAttachment>): Promise<number | undefined> {
+  const now = pass.deps.now ?? Date.now;
+  for (const [index, [commentId, copies]] of groups.entries()) {
+    const request = await checkedRequest(pass, commentId, copies, live);
+    if (!request) continue;
+    let waitSeconds: number;
+    try {
+      const result = await pass.deps.redactComment(request);
+      pass.sent = true;
+      for (const id of request.attachmentIds) record(pass, { attachmentId: id, commentId }, false, REQUESTED);
+      pass.perWindow = budgetTotal(result) ?? pass.perWindow;
+      const spent = spentBudgetWaitSeconds(result, now());
+      if (spent === undefined) continue;
+      waitSeconds = spent;
+      if (index + 1 === groups.length) return undefined;
+      return defer(pass, groups.slice(index + 1), waitSeconds);
+    } catch (error) {
+      if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
+      waitSeconds = error.retryAfterSeconds;
+    }
+    return defer(pass, groups.slice(index), waitSeconds);
+  }
+  return undefined;
+}
 /**
  * 3. Confirms by listing: an attachment counts as redacted only when Zendesk lists no real file with its ID any more.
  * Zendesk's answer to the redaction is not proof (a 200 may have changed nothing), so the listing is taken after every
@@ -196,30 +242,74 @@ async function confirm(pass: Pass, listedAfter: Map<number, LiveAttachment> | un
   }
 }
 
+/** Zendesk's documented per-ticket budget: 30 updates per 10 minutes (docs/zendesk.md#rate-limits-and-their-headers). */
+export const TICKET_UPDATES_PER_WINDOW = 30;
+
+/**
+ * Passes the work needs: one per budget window of comments, twice over (other updates of the ticket share the
+ * budget, and a pass can end early on the account limit), plus three.
+ */
+export function plannedPasses(comments: number, perWindow = TICKET_UPDATES_PER_WINDOW): number {
+  return 2 * Math.ceil(comments / Math.max(1, perWindow)) + 3;
+}
+
+function budgetTotal(result: unknown): number | undefined {
+  const total = (result as { ticketBudget?: { total?: unknown } } | null)?.ticketBudget?.total;
+  return typeof total === 'number' && Number.isSafeInteger(total) && total > 0 ? total : undefined;
+}
+
+/**
+ * The pass's result. `commentsLeft` and `projectedSeconds`: what is still to send and when the last of it can go at
+ * the per-ticket budget (the current wait, then one window per budget of comments). With done=true they describe
+ * comments left rate_limited past the limit: what a re-run has to do.
+ */
 function result(pass: Pass, done: boolean, retryAfterSeconds = 0): RedactResult {
-  return { ticketId: pass.input.ticketId, done, retryAfterSeconds, passes: pass.passes, maxPasses: pass.deps.maxPasses, records: [...pass.records.values()] };
+  const windows = Math.ceil(pass.commentsLeft / pass.perWindow);
+  const windowSeconds = pass.deps.ticketWindowSeconds ?? 600;
+  const firstWait = Math.ceil(pass.waitSeconds ?? retryAfterSeconds);
+  return {
+    ticketId: pass.input.ticketId,
+    done,
+    retryAfterSeconds,
+    passes: pass.passes,
+    maxPasses: pass.limit,
+    commentsLeft: pass.commentsLeft,
+    projectedSeconds: pass.commentsLeft === 0 ? 0 : firstWait + Math.max(0, windows - 1) * windowSeconds,
+    records: [...pass.records.values()],
+  };
+}
+
+/** The pass's limit: planned from the work at the first pass (and kept), never above the configured bound. */
+function limitOf(previous: RedactInput['redaction'], comments: number, deps: RedactDeps): number {
+  const planned = previous?.maxPasses ?? plannedPasses(comments);
+  return Math.max(1, Math.min(deps.maxPasses, planned));
 }
 
 /**
  * Step 4: redact from Zendesk only what is verified in S3, then confirm. The hard rule lives here: no check of its
  * own that the copy holds this very file, no redaction call. Each pass is resumable: records carry what earlier passes
- * did, so a pass deferred by the per-ticket limit picks up where it stopped.
+ * did, so a pass deferred by the per-ticket limit picks up where it stopped. The passes an execution may make follow
+ * from the work (plannedPasses: the comments left at the first pass), bounded by REDACTION_MAX_PASSES.
  */
 export async function redactVerified(input: RedactInput, deps: RedactDeps): Promise<RedactResult> {
   const previous = input.redaction;
-  const pass: Pass = { input, deps, passes: (previous?.passes ?? 0) + 1, records: new Map((previous?.records ?? []).map((r) => [r.attachmentId, r])), sent: false };
-  const pending = input.copies.filter((c) => isRedactionCandidate(c) && !pass.records.has(c.attachmentId));
+  const records = new Map((previous?.records ?? []).map((r) => [r.attachmentId, r]));
+  const pending = input.copies.filter((c) => isRedactionCandidate(c) && !records.has(c.attachmentId));
+  const pass: Pass = { input, deps, passes: (previous?.passes ?? 0) + 1, limit: previous?.maxPasses ?? deps.maxPasses, records, sent: false, commentsLeft: new Set(pending.map((c) => c.commentId)).size, perWindow: TICKET_UPDATES_PER_WINDOW };
   const hasOpen = [...pass.records.values()].some((r) => r.reason === REQUESTED || (!r.redacted && !FINAL_REASONS.has(r.reason ?? '') && r.reason !== 'not_verified'));
   let listed: Map<number, LiveAttachment> | undefined;
   try {
     listed = pending.length > 0 || hasOpen ? liveAttachments((await deps.zendesk.listComments(input.ticketId)).comments) : undefined;
   } catch (error) {
     // The account's rate limit on the listing: this pass waits like a pass deferred by the per-ticket budget.
-    if (error instanceof ZendeskRateLimited && pass.passes < deps.maxPasses) return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
+    pass.limit = limitOf(previous, pass.commentsLeft, deps);
+    if (error instanceof ZendeskRateLimited && pass.passes < pass.limit) return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
     throw error;
   }
-  const requests = listed ? await checkPending(pass, pending, listed) : [];
-  const waitSeconds = await sendRequests(pass, requests);
+  const groups = listed ? await groupPending(pass, pending, listed) : [];
+  pass.limit = limitOf(previous, groups.length, deps);
+  pass.commentsLeft = 0;
+  const waitSeconds = listed ? await sendRequests(pass, groups, listed) : undefined;
   if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));
   await confirm(pass, listed);
   return result(pass, true);

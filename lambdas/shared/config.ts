@@ -96,6 +96,15 @@ export function archiveSettings(env: Env = process.env): ArchiveSettings {
   };
 }
 
+/**
+ * COPY_INLINE_MAX_FILES (0-500, default 200): the most files a ticket may have for its copies to run in the inline Map
+ * with the list in the state; a larger ticket's list goes to the run's attachments.json and the Distributed Map
+ * (docs/design.md#limits says why 200). 0 sends every ticket through the Distributed Map.
+ */
+export function copyInlineMaxFiles(env: Env = process.env): number {
+  return integer(env, 'COPY_INLINE_MAX_FILES', 200, 0, 500);
+}
+
 /** Map MaxConcurrency: Zendesk's limits are account-wide, so keep it low. */
 export function mapMaxConcurrency(env: Env = process.env): number {
   return integer(env, 'MAP_MAX_CONCURRENCY', 4, 1, 40);
@@ -107,11 +116,14 @@ export function idempotencyTable(env: Env = process.env): string {
 
 export interface RedactionSettings {
   /**
-   * REDACTION_MAX_PASSES (1-1000, default 12): how many RedactVerified passes one execution may make; each pass after
-   * the first follows a Wait for Zendesk's per-ticket budget. RedactVerified reports it as `maxPasses`: this is the
-   * only place the number lives.
+   * REDACTION_MAX_PASSES (1-2000, default 500): the bound on RedactVerified passes in one execution, whatever the work.
+   * Each pass after the first follows a Wait for Zendesk's per-ticket budget; an execution plans its own limit from the
+   * work at its first pass (2 per window of 30 comments, plus 3) and never goes above this bound. 500 passes cover
+   * about 7,000 comments with files; each pass adds about 9 history events (docs/design.md#limits).
    */
   maxPasses: number;
+  /** ZENDESK_TICKET_WINDOW_SECONDS (1-3600, default 600): the per-ticket budget's window, for the projected time only. */
+  ticketWindowSeconds: number;
   /** REDACTION_MAX_WAIT_SECONDS (1-3600, default 900): the longest single Wait, whatever Retry-After says. */
   maxWaitSeconds: number;
   /**
@@ -123,7 +135,8 @@ export interface RedactionSettings {
 
 export function redactionSettings(env: Env = process.env): RedactionSettings {
   return {
-    maxPasses: integer(env, 'REDACTION_MAX_PASSES', 12, 1, 1000),
+    maxPasses: integer(env, 'REDACTION_MAX_PASSES', 500, 1, 2000),
+    ticketWindowSeconds: integer(env, 'ZENDESK_TICKET_WINDOW_SECONDS', 600, 1, 3600),
     maxWaitSeconds: integer(env, 'REDACTION_MAX_WAIT_SECONDS', 900, 1, 3600),
     idempotencySeconds: integer(env, 'REDACTION_IDEMPOTENCY_SECONDS', 900, 60, 31_536_000),
   };

@@ -1,8 +1,10 @@
 /**
  * The state data contract: what each state of statemachine/attachment-vault.asl.json receives and returns.
  * State data holds IDs, sizes, types, keys and outcomes only: never a file name, a content_url or a token,
- * because every operator with console access can read it.
+ * because every operator with console access can read it. Lists that grow with the ticket live in the run's files in
+ * S3 (run-files.ts) and the state carries counts and a pointer.
  */
+import type { RunFileRef } from './run-files.js';
 
 /** Execution input, written by the webhook (or the CLI). Deterministic: no timestamps. */
 export interface ExecutionInput {
@@ -35,11 +37,21 @@ export interface AttachmentRef {
 /** `$.listing`: ListAttachments' result. */
 export interface ListResult {
   ticketId: string;
-  attachments: AttachmentRef[];
+  /** Inline, for a ticket of at most COPY_INLINE_MAX_FILES files (the inline Map); else in `manifest`. */
+  attachments?: AttachmentRef[];
+  /** The run's attachments.json, for a larger ticket (the Distributed Map's ItemReader reads it). */
+  manifest?: RunFileRef;
   count: number;
   pages: number;
   /** Map MaxConcurrency for this run, from configuration (read by MaxConcurrencyPath). */
   maxConcurrency: number;
+}
+
+/** `$.copies`: CollectCopies' result, every copy outcome in the run's copies.json. */
+export interface CopiesState {
+  file: RunFileRef;
+  count: number;
+  counts: Record<Outcome, number>;
 }
 
 /** Input of one CopyAttachment iteration (the Map's ItemSelector). */
@@ -75,8 +87,8 @@ export interface CopyResult {
 export interface RedactInput {
   ticketId: string;
   copies: CopyResult[];
-  /** The previous pass when the state loops after a long Retry-After. */
-  redaction?: RedactResult;
+  /** The previous pass when the state loops after a long Retry-After (its records, and the limit it planned). */
+  redaction?: Pick<RedactResult, 'passes' | 'records'> & Partial<Pick<RedactResult, 'maxPasses'>>;
 }
 
 export interface RedactionRecord {
@@ -88,16 +100,35 @@ export interface RedactionRecord {
   check?: string;
 }
 
-/** `$.redaction`: RedactVerified's result. */
+/** What one redaction pass returns (the core); the state keeps RedactState, the records go to redaction.json. */
 export interface RedactResult {
   ticketId: string;
   /** False when Zendesk's per-ticket limit stopped the pass: the ASL waits retryAfterSeconds and calls again. */
   done: boolean;
   retryAfterSeconds: number;
   passes: number;
-  /** REDACTION_MAX_PASSES: the most passes this execution may make (the ASL's TicketUpdatesLeft reads it). */
+  /** The most passes this execution may make: planned from the work at the first pass, at most REDACTION_MAX_PASSES. */
   maxPasses: number;
+  /** Comments with files still to redact (0 when done). */
+  commentsLeft: number;
+  /** Seconds until the last of them can be sent, at Zendesk's per-ticket budget (0 when done): a projection. */
+  projectedSeconds: number;
   records: RedactionRecord[];
+}
+
+/** Redaction records counted: what the state and the operator see without reading redaction.json. */
+export interface RedactionCounts {
+  redacted: number;
+  notVerified: number;
+  notConfirmed: number;
+  rateLimited: number;
+  requested: number;
+}
+
+/** `$.redaction` in the state: the pass's result without its records, which are in the run's redaction.json. */
+export interface RedactState extends Omit<RedactResult, 'records'> {
+  counts: RedactionCounts;
+  file: RunFileRef;
 }
 
 export interface SummaryAttachment {
@@ -116,8 +147,18 @@ export interface Summary {
   ticketId: string;
   status: 'SUCCEEDED' | 'FAILED';
   tagged: boolean;
+  /**
+   * Every file; or, in the state of a ticket of more than SUMMARY_INLINE_MAX_FILES files (`truncated`), only the first
+   * of those not archived and redacted. The whole list is then in `file` (the run's summary.json).
+   */
   attachments: SummaryAttachment[];
   counts: Record<Outcome | 'redacted', number>;
+  /** Files of the ticket: `attachments.length` unless truncated. */
+  total?: number;
+  truncated?: boolean;
+  file?: RunFileRef;
+  /** When redaction stopped with comments left (rate_limited): how many, and the projected time to finish them. */
+  redaction?: { passes: number; maxPasses: number; commentsLeft: number; projectedSeconds: number };
 }
 
 /** `$.finish`: FinishTicket's result. */

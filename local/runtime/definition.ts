@@ -24,9 +24,29 @@ export function localFunctionArn(placeholder: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:attachment-vault-${handlerFolderOf(placeholder)}`;
 }
 
-/** What the local runtime substitutes for every placeholder (CDK substitutes the real function ARNs). */
-export function localSubstitutions(aslText: string): Record<string, string> {
-  return Object.fromEntries(placeholdersOf(aslText).map((p) => [p, localFunctionArn(p)]));
+/** The `${...}` placeholders that name a Lambda function (`*FunctionArn`); the others name resources. */
+export function functionPlaceholdersOf(aslText: string): string[] {
+  return placeholdersOf(aslText).filter((p) => p.endsWith('FunctionArn'));
+}
+
+/** The placeholders that are not functions, and where the local runtime takes their value. */
+const RESOURCE_PLACEHOLDERS: Record<string, { env: string; fallback: string }> = {
+  // The Distributed Map's ResultWriter bucket: the archive bucket (its runs/ prefix).
+  ArchiveBucketName: { env: 'ARCHIVE_BUCKET', fallback: 'attachment-vault-local' },
+};
+
+/**
+ * What the local runtime substitutes for every placeholder (CDK substitutes the real ones): a local ARN per function,
+ * and each resource from the environment (ARCHIVE_BUCKET), as the handlers see it.
+ */
+export function localSubstitutions(aslText: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    placeholdersOf(aslText).map((p) => {
+      const resource = RESOURCE_PLACEHOLDERS[p];
+      if (resource) return [p, env[resource.env]?.trim() || resource.fallback];
+      return [p, localFunctionArn(p)];
+    }),
+  );
 }
 
 export function substitute(aslText: string, substitutions: Record<string, string>): string {

@@ -7,11 +7,14 @@ import {
   LOCAL_STATE_MACHINE_ARN,
   handlerFolderOf,
   localSubstitutions,
-  placeholdersOf,
+  functionPlaceholdersOf,
   readAsl,
   substitute,
   taskStates,
 } from './definition.js';
+import { archiveSettings } from '../../lambdas/shared/config.js';
+import { createS3Client } from '../../lambdas/shared/s3.js';
+import { asLocalTask, isDistributedMap, runDistributedMap, type ChildOutcome, type ChildRun, type MapState } from './distributed-map.js';
 import { loadStepHandler } from './handlers.js';
 import { HistoryLimitExceeded, LimitGuard } from './limits.js';
 import { ExecutionHistory, type ExecutionRecord, type HistoryEvent } from './history.js';
@@ -91,13 +94,15 @@ export class LocalEngine {
     private readonly stateTypes: Map<string, string>,
     readonly history: ExecutionHistory,
     private readonly options: LocalEngineOptions,
+    /** Each Distributed Map (swapped for a Task served by distributed-map.ts) with its ItemProcessor as a machine. */
+    private readonly distributed: Map<string, { state: MapState; machine: StateMachine }> = new Map(),
   ) {}
 
   static async create(options: LocalEngineOptions): Promise<LocalEngine> {
     const aslText = readAsl();
     const substitutions = localSubstitutions(aslText);
     const definition = JSON.parse(substitute(aslText, substitutions)) as Definition;
-    const byArn = new Map(placeholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
+    const byArn = new Map(functionPlaceholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryable: Array<{ name: string; errors: string[][] }> = [];
     const retriers = retrierErrors(definition.States as unknown as Record<string, AnyState>);
@@ -109,9 +114,10 @@ export class LocalEngine {
       retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
     }
     const waits = waitStates(definition.States as unknown as Record<string, AnyState>);
-    const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
     const types = stateTypesOf(definition.States as unknown as Record<string, AnyState>);
-    return new LocalEngine(definition, machine, handlers, retryable, waits, types, new ExecutionHistory(options.historyDir), options);
+    const distributed = swapDistributedMaps(definition);
+    const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    return new LocalEngine(definition, machine, handlers, retryable, waits, types, new ExecutionHistory(options.historyDir), options, distributed);
   }
 
   static arnOf(executionName: string): string {
@@ -204,8 +210,13 @@ export class LocalEngine {
     const definition = { ...this.definition, StartAt: resumeAt.state } as Definition;
     const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const handlers = { ...this.handlers };
-    const state = this.definition.States[resumeAt.state] as unknown as MapStateDefinition;
-    if (state.Type === 'Map' && state.ItemProcessor) {
+    const scaled = this.distributed.get(resumeAt.state);
+    const state = (scaled?.state ?? this.definition.States[resumeAt.state]) as unknown as MapStateDefinition;
+    let keptChildren: Map<string, unknown> | undefined;
+    if (scaled) {
+      // A Map Run redrive: children that succeeded are not run again (their results stand), the others are.
+      keptChildren = succeededIterations(record.events, resumeAt.at, scaled.state.ItemProcessor.StartAt);
+    } else if (state.Type === 'Map' && state.ItemProcessor) {
       const first = state.ItemProcessor.StartAt;
       const firstState = state.ItemProcessor.States[first];
       const passesResultThrough = firstState?.Type === 'Task' && !firstState.ResultPath && !firstState.OutputPath && !firstState.ResultSelector;
@@ -227,29 +238,110 @@ export class LocalEngine {
     record.status = 'RUNNING';
     delete record.stopDate;
     await this.history.save(record);
-    const done = this.execute(record, { machine, input: resumeAt.input, handlers });
+    const done = this.execute(record, { machine, input: resumeAt.input, handlers, ...(keptChildren ? { keptChildren } : {}) });
     const started = { executionName, executionArn: record.executionArn, done, input: JSON.stringify(record.input) };
     this.running.set(executionName, started);
     void done.finally(() => this.running.delete(executionName));
     return { executionName, executionArn: record.executionArn, done };
   }
 
+  /** The engine's overrides for one run: the Task handlers given, retry and wait times as configured. */
+  private overridesFor(taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>>): Record<string, unknown> {
+    return {
+      taskResourceLocalHandlers,
+      ...(this.options.retryIntervalMs !== undefined ? { retryIntervalOverrides: this.retryIntervalOverrides(this.options.retryIntervalMs) } : {}),
+      ...(this.options.waitMs !== undefined
+        ? { waitTimeOverrides: Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs as number])) }
+        : {}),
+    };
+  }
+
+  /**
+   * The handlers of the Tasks that stand in for Distributed Maps: each runs a Map Run (distributed-map.ts) whose
+   * children are child executions of the ItemProcessor (startChild), their events in this record under the Map's name.
+   */
+  private mapRunHandlers(record: ExecutionRecord, run: ExecutionRun, measured: ChildLimits): Record<string, (input: unknown) => Promise<unknown>> {
+    if (this.distributed.size === 0) return {};
+    const s3 = createS3Client(archiveSettings(process.env));
+    return Object.fromEntries(
+      [...this.distributed.entries()].map(([name, { state, machine }]) => [
+        name,
+        (event: unknown) =>
+          runDistributedMap(name, state, event as { input: unknown; execution: { Id: string; Name: string } }, {
+            s3,
+            startChild: (input, index, childName) => this.startChild({ record, mapName: name, machine, run, measured }, input, index, childName),
+          }),
+      ]),
+    );
+  }
+
+  /** One child execution of a Distributed Map: its own limit guard, its events indexed like a Map iteration's. */
+  private startChild(child: ChildContext, input: unknown, index: number, childName: string): ChildRun {
+    const { record, mapName, run, measured } = child;
+    const push = (event: HistoryEvent) => {
+      record.events.push(event);
+      this.options.onEvent?.(event, record.executionName);
+    };
+    push({ timestamp: new Date().toISOString(), type: 'MapIterationStarted', state: mapName, index });
+    const kept = run.keptChildren?.get(JSON.stringify(input));
+    if (kept !== undefined) {
+      push({ timestamp: new Date().toISOString(), type: 'MapIterationSucceeded', state: mapName, index, output: kept });
+      return { done: Promise.resolve({ status: 'SUCCEEDED', output: kept }), abort: () => undefined };
+    }
+    const guard = new LimitGuard(this.stateTypes, this.options.historyLimit);
+    const execution = child.machine.run(input as never, {
+      overrides: this.overridesFor(guardedHandlers(run.handlers, guard, this.options)) as never,
+      context: {
+        Execution: { Id: `${record.executionArn}/${mapName}:${childName}`, Name: childName, Input: input, StartTime: new Date().toISOString(), RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
+        StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'attachment-vault-local' },
+      } as never,
+    });
+    let aborted = false;
+    const collecting = (async () => {
+      for await (const event of execution.eventLogs) {
+        const entry = toHistoryEvent(event as unknown as Record<string, unknown>);
+        if (entry.type.startsWith('Execution')) continue;
+        entry.index = index;
+        push(entry);
+        guard.observe(entry);
+        if (guard.breach instanceof HistoryLimitExceeded) execution.abort();
+      }
+    })();
+    const done = (async (): Promise<ChildOutcome> => {
+      let outcome: ChildOutcome;
+      try {
+        const output = await execution.result;
+        outcome = guard.breach ? { status: 'FAILED', error: guard.breach.name, cause: guard.breach.message } : { status: 'SUCCEEDED', output };
+      } catch (error) {
+        const failure = guard.breach ?? errorOf(error);
+        outcome = { status: aborted ? 'ABORTED' : 'FAILED', error: failure.name, cause: failure.message };
+      }
+      await collecting.catch(() => undefined);
+      measured.observe(guard);
+      const type = outcome.status === 'SUCCEEDED' ? 'MapIterationSucceeded' : outcome.status === 'ABORTED' ? 'MapIterationAborted' : 'MapIterationFailed';
+      push({ timestamp: new Date().toISOString(), type, state: mapName, index, ...('output' in outcome ? { output: outcome.output } : { error: outcome.error, cause: outcome.cause }) });
+      return outcome;
+    })();
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        execution.abort();
+      },
+    };
+  }
+
   private async execute(
     record: ExecutionRecord,
-    run: { machine: StateMachine; input: unknown; handlers: Record<string, (input: unknown) => Promise<unknown>> } = {
+    run: ExecutionRun = {
       machine: this.machine,
       input: record.input,
       handlers: this.handlers,
     },
   ): Promise<ExecutionRecord> {
     const guard = new LimitGuard(this.stateTypes, this.options.historyLimit);
-    const overrides = {
-      taskResourceLocalHandlers: guardedHandlers(run.handlers, guard, this.options),
-      ...(this.options.retryIntervalMs !== undefined ? { retryIntervalOverrides: this.retryIntervalOverrides(this.options.retryIntervalMs) } : {}),
-      ...(this.options.waitMs !== undefined
-        ? { waitTimeOverrides: Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs as number])) }
-        : {}),
-    };
+    const measured = new ChildLimits();
+    const overrides = this.overridesFor({ ...guardedHandlers(run.handlers, guard, this.options), ...this.mapRunHandlers(record, run, measured) });
     const execution = run.machine.run(run.input as never, {
       overrides: overrides as never,
       context: {
@@ -291,12 +383,65 @@ export class LocalEngine {
       record.cause = guard.breach.message;
       delete record.output;
     }
-    record.limits = { historyEvents: guard.events, largestPayloadBytes: guard.largestPayload.bytes, largestPayloadAt: guard.largestPayload.where };
+    record.limits = {
+      historyEvents: guard.events,
+      largestPayloadBytes: guard.largestPayload.bytes,
+      largestPayloadAt: guard.largestPayload.where,
+      ...(measured.children > 0 ? { childExecutions: measured.children, largestChildHistoryEvents: measured.events, largestChildPayloadBytes: measured.payload.bytes, largestChildPayloadAt: measured.payload.where } : {}),
+    };
     record.stopDate = new Date().toISOString();
     await this.history.save(record);
     await this.options.onExecutionEnded?.(record).catch(() => undefined);
     return record;
   }
+}
+
+/** What one run of the machine needs: the machine, its input, its Task handlers, and a redriven Map Run's kept children. */
+interface ExecutionRun {
+  machine: StateMachine;
+  input: unknown;
+  handlers: Record<string, (input: unknown) => Promise<unknown>>;
+  /** Results of a Distributed Map's children that succeeded before a redrive, by child input. */
+  keptChildren?: Map<string, unknown>;
+}
+
+interface ChildContext {
+  record: ExecutionRecord;
+  mapName: string;
+  machine: StateMachine;
+  run: ExecutionRun;
+  measured: ChildLimits;
+}
+
+/** The largest history and payload among a Map Run's children (each child has its own 25,000 events and 256 KiB). */
+class ChildLimits {
+  children = 0;
+  events = 0;
+  payload = { bytes: 0, where: '' };
+
+  observe(guard: LimitGuard): void {
+    this.children += 1;
+    this.events = Math.max(this.events, guard.events);
+    if (guard.largestPayload.bytes > this.payload.bytes) this.payload = guard.largestPayload;
+  }
+}
+
+function errorOf(error: unknown): { name: string; message: string } {
+  const failure = error as { name?: string; cause?: { name?: string; message?: string }; message?: string };
+  return { name: failure.cause?.name ?? failure.name ?? 'Error', message: failure.cause?.message ?? failure.message ?? '' };
+}
+
+/** Replaces each top-level Distributed Map with the Task that runs it locally; returns the Maps, with machines. */
+function swapDistributedMaps(definition: Definition): Map<string, { state: MapState; machine: StateMachine }> {
+  const swapped = new Map<string, { state: MapState; machine: StateMachine }>();
+  const states = definition.States as unknown as Record<string, MapState>;
+  for (const [name, state] of Object.entries(states)) {
+    if (!isDistributedMap(state)) continue;
+    const processor = { StartAt: state.ItemProcessor.StartAt, States: state.ItemProcessor.States } as unknown as StateMachineDefinition;
+    swapped.set(name, { state, machine: new StateMachine(processor, { validationOptions: { checkArn: true, checkPaths: true } }) });
+    (states as Record<string, unknown>)[name] = asLocalTask(name, state);
+  }
+  return swapped;
 }
 
 interface AnyState {

@@ -8,6 +8,7 @@ export const STEP_HANDLERS: Record<string, () => Promise<{ handler: StepHandler 
   'mark-ticket': () => import('../../lambdas/mark-ticket/handler.js') as Promise<{ handler: StepHandler }>,
   'list-attachments': () => import('../../lambdas/list-attachments/handler.js') as Promise<{ handler: StepHandler }>,
   'copy-attachment': () => import('../../lambdas/copy-attachment/handler.js') as Promise<{ handler: StepHandler }>,
+  'collect-copies': () => import('../../lambdas/collect-copies/handler.js') as Promise<{ handler: StepHandler }>,
   'redact-verified': () => import('../../lambdas/redact-verified/handler.js') as Promise<{ handler: StepHandler }>,
   'finish-ticket': () => import('../../lambdas/finish-ticket/handler.js') as Promise<{ handler: StepHandler }>,
   notify: () => import('../../lambdas/notify/handler.js') as Promise<{ handler: StepHandler }>,

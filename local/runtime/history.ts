@@ -30,7 +30,16 @@ export interface ExecutionRecord {
   stopDate?: string;
   events: HistoryEvent[];
   /** What the local engine measured against Step Functions' limits (events as AWS counts them; bytes of JSON). */
-  limits?: { historyEvents: number; largestPayloadBytes: number; largestPayloadAt: string };
+  limits?: {
+    historyEvents: number;
+    largestPayloadBytes: number;
+    largestPayloadAt: string;
+    /** With a Distributed Map: its child executions, and the largest history and payload among them. */
+    childExecutions?: number;
+    largestChildHistoryEvents?: number;
+    largestChildPayloadBytes?: number;
+    largestChildPayloadAt?: string;
+  };
 }
 
 /** Keeps every local execution as a JSON file, so `executions list/show` work locally as they do on AWS. */

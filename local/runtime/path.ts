@@ -43,10 +43,10 @@ function iterationLine(entry: Iterations): string {
 }
 
 /**
- * States that only route (the wait ledger's Begin, a Task's …Outcome choice, Record…Wait, an iteration's closing
- * …Done): left out of the path, they say nothing an operator acts on. Waits (WaitBefore…) stay: they are time spent.
+ * States that only route (the wait ledger's Begin, the choice of Map (CopyMode), a Task's …Outcome choice, Record…Wait,
+ * an iteration's closing …Done): left out of the path, they say nothing an operator acts on. Waits (WaitBefore…) stay: they are time spent.
  */
-const PLUMBING = /^(?:Begin|[A-Za-z]+Outcome|Record[A-Za-z]+Wait|[A-Za-z]+AttachmentDone)$/;
+const PLUMBING = /^(?:Begin|CopyMode|[A-Za-z]+Outcome|Record[A-Za-z]+Wait|[A-Za-z]+AttachmentDone|[A-Za-z]+AtScaleDone)$/;
 
 /**
  * The path through the states in words: top-level states in order, Map iterations folded into one line,

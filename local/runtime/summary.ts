@@ -1,4 +1,4 @@
-import type { AttachmentRef, CopyResult, FinishResult, ListResult, SummaryAttachment } from '../../lambdas/shared/types.js';
+import type { AttachmentRef, CopyResult, FinishResult, ListResult, Summary, SummaryAttachment } from '../../lambdas/shared/types.js';
 import type { ExecutionRecord } from './history.js';
 
 export interface RunSummary {
@@ -8,6 +8,45 @@ export interface RunSummary {
 
 /** What the summary reads: a local ExecutionRecord, or an AWS execution mapped onto the same events. */
 export type SummarySource = Pick<ExecutionRecord, 'input' | 'events' | 'error'>;
+
+/** Reads one of the run's files (lambdas/shared/run-files.ts) from S3. */
+export type RunFileReader = (ref: { bucket: string; key: string }) => Promise<unknown>;
+
+/** The copy iterations of either Map: their Task and their failure recorder. */
+const COPY_STATES = new Set(['CopyAttachment', 'RecordCopyFailure', 'CopyAttachmentAtScale', 'RecordCopyAtScaleFailure']);
+
+function isRef(value: unknown): value is { bucket: string; key: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { bucket?: unknown }).bucket === 'string' && typeof (value as { key?: unknown }).key === 'string';
+}
+
+/**
+ * The record with the run's files read in where its state data points at them, so summaryOf sees every file of a
+ * large ticket: the whole summary (summary.json) for FinishTicket's truncated one, the listing (attachments.json),
+ * and every copy outcome (copies.json, which a parent's history does not hold when the copies ran in child executions).
+ * Files that cannot be read are left as they are (the summary is then what the state holds).
+ */
+export async function withRunFiles<T extends SummarySource>(record: T, read: RunFileReader): Promise<T> {
+  const copy = structuredClone(record);
+  const load = async (ref: unknown): Promise<unknown> => (isRef(ref) ? read(ref).catch(() => undefined) : undefined);
+  for (const event of copy.events) {
+    if (event.type !== 'StateExited' || event.index !== undefined || typeof event.output !== 'object' || event.output === null) continue;
+    const output = event.output as { finish?: { summary?: Summary }; listing?: ListResult; copies?: { file?: unknown; results?: unknown } };
+    const summary = output.finish?.summary;
+    if (event.state === 'FinishTicket' && summary?.truncated) {
+      const whole = (await load(summary.file)) as Summary | undefined;
+      if (Array.isArray(whole?.attachments)) output.finish!.summary = { ...summary, attachments: whole.attachments, truncated: false };
+    }
+    if (event.state === 'ListAttachments' && output.listing?.manifest && !output.listing.attachments) {
+      const listed = await load(output.listing.manifest);
+      if (Array.isArray(listed)) output.listing.attachments = listed as AttachmentRef[];
+    }
+    if (event.state === 'CollectCopies' && output.copies?.file) {
+      const results = await load(output.copies.file);
+      if (Array.isArray(results)) output.copies.results = results;
+    }
+  }
+  return copy;
+}
 
 function outputOf(record: SummarySource, state: string): Record<string, unknown> | undefined {
   const event = record.events.findLast((e) => e.type === 'StateExited' && e.state === state && e.index === undefined);
@@ -28,12 +67,14 @@ export function summaryOf(record: SummarySource): RunSummary {
   const listing = outputOf(record, 'ListAttachments')?.listing as ListResult | undefined;
   if (!Array.isArray(listing?.attachments)) return { ticketId, attachments: [] };
   const done = new Map<number, CopyResult>();
+  const collected = (outputOf(record, 'CollectCopies')?.copies as { results?: unknown } | undefined)?.results;
+  const finishedCopies = Array.isArray(collected) ? (collected as CopyResult[]) : [];
   for (const event of record.events) {
-    if (event.type !== 'StateExited' || event.index === undefined) continue;
-    if (event.state !== 'CopyAttachment' && event.state !== 'RecordCopyFailure') continue;
+    if (event.type !== 'StateExited' || event.index === undefined || !event.state || !COPY_STATES.has(event.state)) continue;
     const result = event.output as CopyResult | undefined;
     if (result && typeof result.attachmentId === 'number') done.set(result.attachmentId, result);
   }
+  for (const result of finishedCopies) if (typeof result?.attachmentId === 'number') done.set(result.attachmentId, result);
   const reason = record.error ?? 'not_processed';
   return {
     ticketId,

@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
 import type { ZapierPayload } from '../../lambdas/notify/format.js';
-import { documentOf, type RunDocument } from '../../cli/run.js';
+import { documentOf, runFileReader, type RunDocument } from '../../cli/run.js';
+import { withRunFiles } from '../../local/runtime/summary.js';
 import { s3Operation, startFaultProxy, type ArmedRule, type FaultProxy, type FaultRule } from '../../local/faults/index.js';
 import type { ExecutionRecord, HistoryEvent } from '../../local/runtime/history.js';
 import type { LocalRuntime } from '../../local/runtime/local.js';
@@ -203,7 +204,7 @@ let runs = 0;
 /** Runs the ticket as the CLI would (a new execution) and waits for the end. */
 export async function runTicket(rig: FaultRig, ticketId: string, name = `fault-${ticketId}-${++runs}`): Promise<RunResult> {
   const record = await rig.runtime.engine.run({ ticketId, source: 'cli' }, name);
-  return resultOf(rig, record);
+  return resultOf(rig, await withRunFiles(record, runFileReader(rig.runtime.env)));
 }
 
 /** Adds sandbox fault rules (route kinds as in local/sandbox/README.md); `.fired` counts what they did. */

@@ -38,7 +38,8 @@ afterEach(() => clearFaults(rig));
 
 const SIX_MB = 6 * 1024 * 1024;
 const large = (seed: number) => ({ fileName: `scan-${seed}.bin`, contentType: 'application/octet-stream', data: { size: SIX_MB, seed } });
-const s3Calls = (operation: string) => rig.s3Proxy.requests.filter((r) => r.route === operation);
+/** S3 calls on the archive's objects (tickets/), not on the run's working files (runs/). */
+const s3Calls = (operation: string) => rig.s3Proxy.requests.filter((r) => r.route === operation && !r.target.includes('/runs/'));
 
 /**
  * In a versioned bucket (the stack's), every successful PutObject, CompleteMultipartUpload or CopyObject to a key is one

@@ -6,7 +6,7 @@
  */
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { CopyResult } from '../../lambdas/shared/types.js';
-import { BUCKET, objectMetadata, putObject, runTicket, seedTicket, textFile, type FaultRig, type RunResult, type SeededTicket } from './harness.js';
+import { BUCKET, objectBytes, objectMetadata, putObject, runTicket, seedTicket, textFile, type FaultRig, type RunResult, type SeededTicket } from './harness.js';
 
 export type Tamper = 'deleted' | 'overwritten with other bytes' | 'metadata of another attachment' | 'a different key handed in';
 export const TAMPERS: Tamper[] = ['deleted', 'overwritten with other bytes', 'metadata of another attachment', 'a different key handed in'];
@@ -40,8 +40,11 @@ export async function runTampered(rig: FaultRig, ticketId: number, tamper: Tampe
       await rig.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: targetKey, CopySource: `${BUCKET}/${otherKey}`, MetadataDirective: 'COPY' }));
     }
     if (tamper === 'a different key handed in') {
-      const copies = (input as { copies: CopyResult[] }).copies;
+      // The run's copies.json, which the state points at, edited as a forged state would be.
+      const { key } = (input as { copies: { file: { key: string } } }).copies.file;
+      const copies = JSON.parse((await objectBytes(rig, key)).toString('utf8')) as CopyResult[];
       copies.find((c) => c.attachmentId === target.attachmentId)!.s3Key = otherKey;
+      await putObject(rig, key, Buffer.from(JSON.stringify(copies)));
     }
   };
   const run = await runTicket(rig, ticket.ticketId);

@@ -114,10 +114,25 @@ describe('archive bucket', () => {
     );
   });
 
-  it('denies object reads to every principal except the copy step, the redact step and the reader role', () => {
+  it('denies reads of archived objects (tickets/*) to every principal except the copy step, the redact step and the reader role', () => {
     const deny = bucketPolicyStatements(bucketId).find((s) => s.Sid === 'DenyObjectReadsExceptVaultReaders');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:GetObject', 's3:GetObjectVersion'] });
+    expect(deny!.Resource).toEqual(vault.stack.resolve(vault.stack.archive.objectsArn()));
     expect(exemptRoles(deny)).toEqual(expectedReaders());
+  });
+
+  it('denies reads of anything outside tickets/ and runs/ to the same principals', () => {
+    const deny = bucketPolicyStatements(bucketId).find((s) => s.Sid === 'DenyOtherReadsExceptVaultReaders');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:GetObject', 's3:GetObjectVersion'] });
+    expect(exemptRoles(deny)).toEqual(expectedReaders());
+  });
+
+  it("expires the runs' working files after 30 days, and their older versions after a day", () => {
+    vault.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-run-files', Prefix: 'runs/', ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' })]),
+      },
+    });
   });
 });
 
@@ -131,10 +146,14 @@ describe('archive key', () => {
     expect(key.Properties.EnableKeyRotation).toBe(true);
   });
 
-  it('denies Decrypt and ReEncryptFrom to everyone but the three readers', () => {
+  it("denies Decrypt and ReEncryptFrom to everyone but the three readers and the roles that read the runs' files", () => {
     const deny = keyPolicyStatements().find((s) => s.Sid === 'DenyDecryptExceptVaultReaders');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['kms:Decrypt', 'kms:ReEncryptFrom'] });
-    expect(exemptRoles(deny)).toEqual(expectedReaders());
+    const { steps, stateMachine } = vault.stack.workflow;
+    const runFileReaders = [steps.CollectCopiesFunctionArn.role, steps.FinishTicketFunctionArn.role, steps.NotifyFunctionArn.role, stateMachine.role].map((role) => ({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }));
+    const exempt = exemptRoles(deny) as unknown[];
+    expect(exempt).toEqual(expect.arrayContaining([...expectedReaders(), ...runFileReaders]));
+    expect(exempt).toHaveLength(expectedReaders().length + runFileReaders.length);
   });
 
   it('keeps the account in control of the key: no Deny touches key management', () => {

@@ -79,41 +79,68 @@ describe('archive access', () => {
     expect(kms[0]?.Condition).toEqual({ StringEquals: { 'kms:ViaService': resolve(`s3.${vault.stack.region}.amazonaws.com`) } });
   });
 
-  it('redact step can only read and verify under tickets/*, and only Decrypt', () => {
+  it('redact step can only read and verify under tickets/*, and only Decrypt there; it reads and writes run files', () => {
     const objects = resolve(vault.stack.archive.objectsArn());
-    expect(actions('RedactVerifiedFunctionArn', 's3')).toEqual(['s3:GetObject', 's3:GetObjectAttributes', 's3:ListBucket']);
+    const runs = resolve(vault.stack.archive.bucket.arnForObjects('runs/*'));
+    expect(actions('RedactVerifiedFunctionArn', 's3')).toEqual(['s3:GetObject', 's3:GetObjectAttributes', 's3:ListBucket', 's3:PutObject']);
     for (const { action, resources } of grants('RedactVerifiedFunctionArn', 's3')) {
-      if (action !== 's3:ListBucket') expect(resources).toEqual([objects]);
+      if (action === 's3:PutObject') expect(resources).toEqual([runs]);
+      else if (action === 's3:GetObjectAttributes') expect(resources).toEqual([objects]);
+      else if (action !== 's3:ListBucket') expect([[objects], [runs]]).toContainEqual(resources);
     }
-    expect(actions('RedactVerifiedFunctionArn', 'kms')).toEqual(['kms:Decrypt']);
+    expect(actions('RedactVerifiedFunctionArn', 'kms')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('the steps that keep per-file lists in the run files touch runs/* only', () => {
+    const runs = resolve(vault.stack.archive.bucket.arnForObjects('runs/*'));
+    const expected: Record<string, string[]> = {
+      ListAttachmentsFunctionArn: ['s3:PutObject'],
+      CollectCopiesFunctionArn: ['s3:GetObject', 's3:PutObject'],
+      FinishTicketFunctionArn: ['s3:GetObject', 's3:PutObject'],
+      NotifyFunctionArn: ['s3:GetObject'],
+    };
+    for (const [name, s3] of Object.entries(expected)) {
+      const role = name as keyof typeof fns;
+      expect([name, actions(role, 's3')]).toEqual([name, s3]);
+      for (const grant of grants(role, 's3')) expect([name, grant.resources]).toEqual([name, [runs]]);
+    }
   });
 
   it('no other Lambda has S3, KMS or DynamoDB access', () => {
-    for (const name of ['MarkTicketFunctionArn', 'ListAttachmentsFunctionArn', 'FinishTicketFunctionArn', 'NotifyFunctionArn', 'Webhook'] as const) {
+    for (const name of ['MarkTicketFunctionArn', 'Webhook'] as const) {
       for (const service of ['s3', 'kms']) expect([name, actions(name, service)]).toEqual([name, []]);
     }
-    for (const name of ['ListAttachmentsFunctionArn', 'NotifyFunctionArn'] as const) {
+    for (const name of ['ListAttachmentsFunctionArn', 'NotifyFunctionArn', 'CollectCopiesFunctionArn'] as const) {
       expect([name, actions(name, 'dynamodb')]).toEqual([name, []]);
     }
   });
 
-  it('only the copy and redact roles (and the reader role) may read objects', () => {
-    const readers = rolesAllowing(vault.template, 's3:GetObject');
-    expect(readers).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, logicalId(vault.stack.archive.readerRole)].sort(),
-    );
+  it('only the copy and redact roles (and the reader role) may read archived objects (tickets/*)', () => {
+    const objects = JSON.stringify(resolve(vault.stack.archive.objectsArn()));
+    const readers = Object.entries(roleIds)
+      .filter(([name]) => grants(name as keyof typeof fns, 's3').some((g) => g.action === 's3:GetObject' && g.resources.some((r) => JSON.stringify(r) === objects)))
+      .map(([, id]) => id);
+    expect(readers.sort()).toEqual([roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn].sort());
+    const anyGetObject = rolesAllowing(vault.template, 's3:GetObject');
+    const stateMachineRole = logicalId(vault.stack.workflow.stateMachine.role);
+    const runFileReaders = [roleIds.CollectCopiesFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.FinishTicketFunctionArn, roleIds.NotifyFunctionArn, stateMachineRole];
+    expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole)])].sort());
   });
 });
 
 describe('workflow and secrets', () => {
-  it('only the webhook role may states:StartExecution, on this state machine only', () => {
-    expect(rolesAllowing(vault.template, 'states:StartExecution')).toEqual([roleIds.Webhook]);
+  it('only the webhook role (and the machine itself, for its Map Run children) may states:StartExecution, on this state machine only', () => {
+    const smRole = logicalId(vault.stack.workflow.stateMachine.role);
+    expect(rolesAllowing(vault.template, 'states:StartExecution')).toEqual([roleIds.Webhook, smRole].sort());
+    const smStarts = roleStatements(vault.template, smRole).filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(smStarts.flatMap(resourcesOf)).toHaveLength(1);
+    expect(JSON.stringify(smStarts.flatMap(resourcesOf))).toContain('stateMachine:AttachmentVault-ticket');
     expect(grants('Webhook', 'states')).toEqual([
       { action: 'states:StartExecution', resources: [resolve(vault.stack.workflow.stateMachine.stateMachineArn)] },
     ]);
   });
 
-  it('the state machine role invokes exactly the six step Lambdas', () => {
+  it('the state machine role invokes exactly the seven step Lambdas', () => {
     const smRole = logicalId(vault.stack.workflow.stateMachine.role);
     const invoke = roleStatements(vault.template, smRole).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     const targets = new Set(invoke.flatMap(resourcesOf).map((r) => JSON.stringify(r)));

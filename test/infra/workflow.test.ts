@@ -53,7 +53,7 @@ describe('state machine definition', () => {
     const substitutions = stateMachine.Properties.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual(placeholders);
     expect(placeholders).toEqual(
-      ['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'NotifyFunctionArn', 'RedactVerifiedFunctionArn'],
+      ['ArchiveBucketName', 'CollectCopiesFunctionArn', 'CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'NotifyFunctionArn', 'RedactVerifiedFunctionArn'],
     );
   });
 
@@ -109,9 +109,9 @@ describe('state machine', () => {
 describe('Lambdas', () => {
   const all = [...Object.keys(WORKFLOW_STEPS), 'Webhook'] as (WorkflowPlaceholder | 'Webhook')[];
 
-  it('all eight handler entries exist', () => {
+  it('all nine handler entries exist', () => {
     expect(() => assertLambdaEntriesExist()).not.toThrow();
-    expect(Object.keys(functions)).toHaveLength(8);
+    expect(Object.keys(functions)).toHaveLength(9);
   });
 
   it('a missing handler fails synth with a message naming it', () => {
@@ -175,12 +175,12 @@ describe('Lambdas', () => {
     expect(holders('WEBHOOK_SECRET_ARN')).toEqual(['Webhook']);
     expect(holders('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS')).toEqual(['Webhook']);
     expect(holders('NOTIFY_SECRET_ARN')).toEqual(['NotifyFunctionArn']);
-    expect(holders('ARCHIVE_BUCKET')).toEqual(['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn']);
+    expect(holders('ARCHIVE_BUCKET')).toEqual(['CollectCopiesFunctionArn', 'CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'NotifyFunctionArn', 'RedactVerifiedFunctionArn']);
     expect(holders('IDEMPOTENCY_TABLE')).toEqual(['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn', 'Webhook']);
     expect(holders('ZENDESK_SECRET_ARN')).toEqual(
       ['CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'MarkTicketFunctionArn', 'RedactVerifiedFunctionArn'],
     );
-    expect(holders('SSE_KMS_KEY_ID')).toEqual(['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn']);
+    expect(holders('SSE_KMS_KEY_ID')).toEqual(['CollectCopiesFunctionArn', 'CopyAttachmentFunctionArn', 'FinishTicketFunctionArn', 'ListAttachmentsFunctionArn', 'NotifyFunctionArn', 'RedactVerifiedFunctionArn']);
     expect(envOf('RedactVerifiedFunctionArn').SSE_KMS_KEY_ID).toEqual(resolve(vault.stack.archive.key.keyArn));
     expect(envOf('CopyAttachmentFunctionArn').SSE_KMS_KEY_ID).toEqual(resolve(vault.stack.archive.key.keyArn));
     expect(envOf('RedactVerifiedFunctionArn').REDACTION_IDEMPOTENCY_SECONDS).toBe(String(15 * 24 * 3600));

@@ -12,6 +12,7 @@
  * | webhook responses               | what `attachment-vault serve` answered                            |
  * | idempotency records             | a scan of the DynamoDB table                                      |
  * | S3 keys and metadata            | ListObjectsV2 + HeadObject                                        |
+ * | the runs' working files         | GetObject of every runs/ object (lists of IDs, keys, outcomes)   |
  *
  * None may contain a credential (OAuth client secret, issued access token, API token, webhook signing secret), the
  * notification URL, a content/token/signed URL, an original file name (raw, JSON-escaped, percent-encoded, or its
@@ -26,7 +27,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HeadObjectCommand, ListObjectsV2Command, S3Client, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { LocalRuntime } from '../../local/runtime/local.js';
@@ -152,6 +153,8 @@ const ids: Record<string, number> = {};
 const tokens: Record<string, string> = {};
 let historyFiles: Array<{ name: string; text: string }> = [];
 let s3Objects: Array<{ key: string; head: HeadObjectCommandOutput }> = [];
+/** The runs' working files (runs/…): their whole contents. */
+let runFileTexts: Array<{ name: string; text: string }> = [];
 let idempotencyItems: string[] = [];
 let documentOf: (record: ExecutionRecord) => RunDocument;
 
@@ -349,6 +352,12 @@ beforeAll(async () => {
   s3Objects = await Promise.all(
     (listed.Contents ?? []).map(async (o) => ({ key: o.Key!, head: await s3.send(new HeadObjectCommand({ Bucket: runtime.env.ARCHIVE_BUCKET, Key: o.Key! })) })),
   );
+  runFileTexts = await Promise.all(
+    s3Objects
+      .filter((o) => o.key.startsWith('runs/'))
+      .map(async (o) => ({ name: `run file ${o.key}`, text: await (await s3.send(new GetObjectCommand({ Bucket: runtime.env.ARCHIVE_BUCKET, Key: o.key }))).Body!.transformToString() })),
+  );
+  s3Objects = s3Objects.filter((o) => o.key.startsWith('tickets/'));
   s3.destroy();
   const ddb = new DynamoDBClient({ endpoint: runtime.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   idempotencyItems = ((await ddb.send(new ScanCommand({ TableName: runtime.env.IDEMPOTENCY_TABLE }))).Items ?? []).map((item) => JSON.stringify(item));
@@ -526,6 +535,12 @@ describe('no channel carries a secret, a URL, a file name or file bytes', () => 
 
   test('the idempotency records', () => {
     assertNoLeaks(idempotencyItems.map((text, i) => ({ name: `idempotency record ${i}`, text })), allNeedles());
+  });
+
+  test("the runs' working files in S3 (copies, redaction records, summaries)", () => {
+    expect(runFileTexts.some((f) => f.name.endsWith('/copies.json'))).toBe(true);
+    expect(runFileTexts.some((f) => f.name.endsWith('/summary.json'))).toBe(true);
+    assertNoLeaks(runFileTexts, allNeedles());
   });
 
   test('S3 object keys', () => {

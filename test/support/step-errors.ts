@@ -1,6 +1,7 @@
 /** Each Task of the ASL with what its step declares it can raise (lambdas/<step>/errors.ts). */
 import { readFileSync } from 'node:fs';
 import { INTERRUPTION_ERRORS, LAMBDA_SERVICE_ERRORS, type StepErrors } from '../../lambdas/shared/errors.js';
+import { COLLECT_COPIES_ERRORS } from '../../lambdas/collect-copies/errors.js';
 import { COPY_ATTACHMENT_ERRORS } from '../../lambdas/copy-attachment/errors.js';
 import { FINISH_TICKET_ERRORS } from '../../lambdas/finish-ticket/errors.js';
 import { LIST_ATTACHMENTS_ERRORS } from '../../lambdas/list-attachments/errors.js';
@@ -14,6 +15,7 @@ export const STEP_ERRORS_BY_FOLDER: Record<string, StepErrors> = {
   'mark-ticket': MARK_TICKET_ERRORS,
   'list-attachments': LIST_ATTACHMENTS_ERRORS,
   'copy-attachment': COPY_ATTACHMENT_ERRORS,
+  'collect-copies': COLLECT_COPIES_ERRORS,
   'redact-verified': REDACT_VERIFIED_ERRORS,
   'finish-ticket': FINISH_TICKET_ERRORS,
   notify: NOTIFY_ERRORS,

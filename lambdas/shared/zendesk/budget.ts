@@ -10,6 +10,8 @@ export interface TicketBudget {
   remaining: number;
   /** Seconds until the window resets. */
   resetsSeconds: number;
+  /** Updates per window (`total`), when reported. */
+  total?: number;
 }
 
 function count(value: string | undefined): number | undefined {
@@ -32,5 +34,6 @@ export function parseTicketBudget(header: string | null | undefined): TicketBudg
   const remaining = count(fields.get('remaining'));
   const resetsSeconds = count(fields.get('resets'));
   if (remaining === undefined || resetsSeconds === undefined) return undefined;
-  return { remaining, resetsSeconds };
+  const total = count(fields.get('total'));
+  return { remaining, resetsSeconds, ...(total !== undefined && total > 0 ? { total } : {}) };
 }

@@ -7,7 +7,7 @@ import { execution, MemoryTicketLocks } from '../../support/memory-locks.js';
 const tags = tagConfig({});
 const finishDeps = (zd: FakeZendesk, locks = new MemoryTicketLocks()) => ({ zendesk: zd, tags, locks, executionName: 'zd-5-1' });
 
-const redaction = (records: RedactResult['records']): RedactResult => ({ ticketId: '5', done: true, retryAfterSeconds: 0, passes: 1, maxPasses: 12, records });
+const redaction = (records: RedactResult['records']): RedactResult => ({ ticketId: '5', done: true, retryAfterSeconds: 0, passes: 1, maxPasses: 12, commentsLeft: 0, projectedSeconds: 0, records });
 
 describe('FinishTicket', () => {
   const copies: CopyResult[] = [

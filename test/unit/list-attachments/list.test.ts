@@ -7,7 +7,7 @@ describe('ListAttachments', () => {
     zd.addTicket('9');
     zd.addComment('9', 100, [{ id: 1, size: 5 }, { id: 2, inline: true, size: 6 }]);
     zd.addComment('9', 101, [{ id: 3, file_name: 'redacted.txt', size: 0 }, { id: 4, deleted: true, size: 7 }]);
-    const result = await listAttachments('9', { zendesk: zd, maxConcurrency: 3 });
+    const result = await listAttachments('9', { zendesk: zd, maxConcurrency: 3, inlineMaxFiles: 200 });
     expect(result).toEqual({
       ticketId: '9',
       attachments: [

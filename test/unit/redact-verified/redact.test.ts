@@ -153,7 +153,7 @@ describe('RedactVerified', () => {
     const { zd, copies, deps } = setup();
     zd.reportBudget = true;
     zd.redactionBudget = 1;
-    const result = await redactVerified({ ticketId: '5', copies, redaction: { ticketId: '5', done: false, retryAfterSeconds: 1, passes: 2, maxPasses: 3, records: [] } }, deps);
+    const result = await redactVerified({ ticketId: '5', copies, redaction: { passes: 2, maxPasses: 3, records: [] } }, deps);
     expect(result.done).toBe(true);
     expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2']);
     expect(result.records.find((r) => r.attachmentId === 4)).toEqual({ attachmentId: 4, commentId: 12, redacted: false, reason: 'rate_limited' });
@@ -176,7 +176,7 @@ describe('RedactVerified', () => {
   test('after maxPasses the deferred files are reported rate_limited, not redacted', async () => {
     const { zd, copies, deps } = setup();
     zd.redactionBudget = 0;
-    const result = await redactVerified({ ticketId: '5', copies, redaction: { ticketId: '5', done: false, retryAfterSeconds: 1, passes: 2, maxPasses: 3, records: [] } }, deps);
+    const result = await redactVerified({ ticketId: '5', copies, redaction: { passes: 2, maxPasses: 3, records: [] } }, deps);
     expect(result.done).toBe(true);
     expect(result.records.every((r) => !r.redacted && r.reason === 'rate_limited')).toBe(true);
   });

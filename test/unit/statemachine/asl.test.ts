@@ -67,7 +67,7 @@ describe('statemachine/attachment-vault.asl.json', () => {
 
   test('every Task has a TimeoutSeconds and retries Lambda service errors with full jitter', () => {
     const tasks = allStates(raw.States).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['CopyAttachment', 'FinishTicket', 'ListAttachments', 'MarkTicket', 'Notify', 'RedactVerified']);
+    expect(tasks.map(([n]) => n).sort()).toEqual(['CollectCopies', 'CopyAttachment', 'CopyAttachmentAtScale', 'FinishTicket', 'ListAttachments', 'MarkTicket', 'Notify', 'RedactVerified']);
     for (const [name, task] of tasks) {
       expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
       const lambdaRetry = task.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
@@ -101,7 +101,7 @@ describe('statemachine/attachment-vault.asl.json', () => {
 
   test.each([
     ['MarkTicket', '$.mark', 'ListAttachments'],
-    ['ListAttachments', '$.listing', 'CopyAttachments'],
+    ['ListAttachments', '$.listing', 'CopyMode'],
     ['FinishTicket', '$.finish', 'Notify'],
   ])("%s honours a long Retry-After in the workflow: Choice on waitSeconds -> ledger -> Wait of exactly that -> the Task again", (task, result, next) => {
     const states = raw.States as Record<string, State & { InputPath?: string; ResultPath?: string }>;
@@ -125,6 +125,44 @@ describe('statemachine/attachment-vault.asl.json', () => {
   test('a second execution of a running ticket ends at AlreadyRunning, naming the execution that holds it', () => {
     expect(raw.States.MarkTicketOutcome!.Choices).toContainEqual({ Variable: '$.mark.alreadyRunning', IsPresent: true, Next: 'AlreadyRunning' });
     expect(raw.States.AlreadyRunning).toMatchObject({ Type: 'Pass', End: true, Parameters: { outcome: 'already_running', 'runningExecution.$': '$.mark.alreadyRunning' } });
+  });
+
+  describe('a ticket of more files than fit the state: the Distributed Map', () => {
+    type MapDef = State & Record<string, unknown> & { ItemSelector: unknown; ItemProcessor: { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> } };
+    const inline = raw.States.CopyAttachments as MapDef;
+    const scaled = raw.States.CopyAttachmentsAtScale as MapDef;
+
+    test('CopyMode sends a listing in S3 (manifest) to CopyAttachmentsAtScale, an inline one to CopyAttachments', () => {
+      expect(raw.States.CopyMode).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.listing.manifest', IsPresent: true, Next: 'CopyAttachmentsAtScale' }], Default: 'CopyAttachments' });
+    });
+
+    test('both Maps run the same iteration: the same ItemSelector and ItemProcessor, state names aside', () => {
+      // State names are unique in a whole state machine, so the child's states carry an AtScale suffix.
+      const unscaled = JSON.parse(JSON.stringify(scaled.ItemProcessor).replaceAll('AtScale', '')) as MapDef['ItemProcessor'];
+      expect({ ...unscaled, ProcessorConfig: undefined }).toEqual({ ...inline.ItemProcessor, ProcessorConfig: undefined });
+      expect(scaled.ItemSelector).toEqual(inline.ItemSelector);
+      expect(scaled.MaxConcurrencyPath).toBe(inline.MaxConcurrencyPath);
+      expect(inline.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'INLINE' });
+      expect(scaled.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    });
+
+    test('it reads the run\'s attachments.json and writes its results under runs/ of the archive bucket, tolerating no failure', () => {
+      expect(scaled.ItemReader).toEqual({
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': '$.listing.manifest.bucket', 'Key.$': '$.listing.manifest.key' },
+      });
+      expect(scaled.ResultWriter).toEqual({ Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${ArchiveBucketName}', Prefix: 'runs/map-results' } });
+      expect(scaled.ToleratedFailureCount ?? 0).toBe(0);
+      expect(scaled.ToleratedFailurePercentage ?? 0).toBe(0);
+    });
+
+    test('both hand their results to CollectCopies, which alone feeds the redaction', () => {
+      for (const map of [inline, scaled]) expect(map).toMatchObject({ ResultPath: '$.copied', Next: 'CollectCopies' });
+      expect(raw.States.CollectCopies).toMatchObject({ Type: 'Task', ResultPath: '$.copies', Next: 'PrepareRedaction', Parameters: { 'listing.$': '$.listing', 'copied.$': '$.copied' } });
+      expect(raw.States.PrepareRedaction!.Parameters).not.toHaveProperty('copied.$');
+      expect(raw.States.PrepareRedaction!.Parameters).not.toHaveProperty('listing.$');
+    });
   });
 
   test('no state carries a file name or content URL field', () => {

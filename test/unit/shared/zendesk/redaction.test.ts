@@ -43,7 +43,7 @@ describe('redactCommentAttachments', () => {
   it('reports the per-ticket update budget the response header gives (recorded answer)', async () => {
     server = await startServer(zendesk((res) => sendJson(res, primaryOk.status, primaryOk.body, { [BUDGET]: primaryOk.headers[BUDGET]! })));
     const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
-    expect(result).toEqual({ endpoint: 'comment_redactions', ticketBudget: { remaining: 28, resetsSeconds: 64 }});
+    expect(result).toEqual({ endpoint: 'comment_redactions', ticketBudget: { remaining: 28, resetsSeconds: 64, total: 30 } });
   });
 
   it('reports no budget when the header is missing or unreadable', async () => {
@@ -59,7 +59,7 @@ describe('redactCommentAttachments', () => {
       (_id, res) => sendJson(res, legacyOk.status, legacyOk.body, { [BUDGET]: `total=30; remaining=${--left}; resets=30` }),
     ));
     const result = await testClient(server.origin).redactCommentAttachments('445', 20884722145682, attachments);
-    expect(result).toEqual({ endpoint: 'legacy', ticketBudget: { remaining: 8, resetsSeconds: 30 } });
+    expect(result).toEqual({ endpoint: 'legacy', ticketBudget: { remaining: 8, resetsSeconds: 30, total: 30 } });
   });
 
   it('accepts an empty success answer (204)', async () => {
