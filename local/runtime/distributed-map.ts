@@ -58,6 +58,8 @@ export function asLocalTask(name: string, state: MapState): Record<string, unkno
     Type: 'Task',
     Resource: `${LOCAL_DISTRIBUTED_MAP_ARN_PREFIX}${name}`,
     Parameters: { 'input.$': '$', 'execution.$': '$$.Execution' },
+    // A Map state has no timeout, a Task's default is 60 s: about 23 days, the longest a Node.js timer can wait.
+    TimeoutSeconds: 2_000_000,
     ...Object.fromEntries(keep.map((k) => [k, state[k]])),
   };
 }

@@ -259,9 +259,16 @@ export function entered(record: ExecutionRecord, state: string): HistoryEvent[] 
 
 // ---- Archive ----
 
+/** Every key under the prefix (all pages: S3 lists at most 1,000 per request). */
 export async function keysUnder(rig: FaultRig, prefix: string): Promise<string[]> {
-  const listed = await rig.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-  return (listed.Contents ?? []).map((o) => o.Key!).sort();
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const listed = await rig.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    keys.push(...(listed.Contents ?? []).map((o) => o.Key!));
+    token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
 }
 
 export async function objectBytes(rig: FaultRig, key: string): Promise<Buffer> {

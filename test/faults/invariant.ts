@@ -31,34 +31,55 @@ function isKeyOf(key: string, base: string): boolean {
   return key === base || (key.startsWith(`${base}.`) && /^\.[a-z0-9]{1,10}$/.test(key.slice(base.length)));
 }
 
+/** Runs `work` over `items`, `concurrency` at a time, keeping the order (a 3,000-file ticket's checks in seconds). */
+async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/** Which attachment each redaction request named (an index, so a large ticket is not scanned once per file). */
+function redactionRequestsByAttachment(rig: FaultRig): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const r of rig.sandbox.redactions) {
+    for (const id of new Set([...r.redacted.map((x) => x.attachmentId), ...r.alreadyRedacted])) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
 export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunDocument['summary'] | undefined): Promise<FileVerdict[]> {
   const keys = await keysUnder(rig, `tickets/${ticket.ticketId}/`);
-  const out: FileVerdict[] = [];
-  for (const file of ticket.files) {
+  const reported = new Map((report?.attachments ?? []).map((a) => [a.attachmentId, a]));
+  const requests = redactionRequestsByAttachment(rig);
+  return inPool(ticket.files, 16, async (file): Promise<FileVerdict> => {
     const base = `tickets/${ticket.ticketId}/${file.attachmentId}`;
     const goodKeys: string[] = [];
     const badKeys: string[] = [];
     for (const key of keys.filter((k) => isKeyOf(k, base))) {
-      const bytes = await objectBytes(rig, key);
-      const metadata = await objectMetadata(rig, key);
+      const [bytes, metadata] = await Promise.all([objectBytes(rig, key), objectMetadata(rig, key)]);
       const proof = metadata.sha256 === file.sha256 || (metadata.sha256 === undefined && metadata.checksum === 'crc32-full-object');
       const good = bytes.length === file.size && sha256(bytes) === file.sha256 && proof;
       (good ? goodKeys : badKeys).push(key);
     }
-    const entry = report?.attachments.find((a) => a.attachmentId === String(file.attachmentId));
-    const named = rig.sandbox.redactions.filter((r) => r.redacted.some((x) => x.attachmentId === file.attachmentId) || r.alreadyRedacted.includes(file.attachmentId));
-    out.push({
+    const entry = reported.get(String(file.attachmentId));
+    return {
       attachmentId: file.attachmentId,
-      redactionRequests: named.length,
+      redactionRequests: requests.get(file.attachmentId) ?? 0,
       zendesk: rig.sandbox.attachment(file.attachmentId)?.state ?? 'missing',
       goodKeys,
       badKeys,
       ...(entry
         ? { reported: { outcome: entry.outcome, redacted: entry.redacted, ...(entry.s3Key ? { s3Key: entry.s3Key } : {}), ...(entry.reason ? { reason: entry.reason } : {}) } }
         : {}),
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** Every breach of the hard rule, in words (empty when the rule holds). */
