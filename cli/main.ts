@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ticketIdOf } from '../lambdas/shared/ids.js';
-import { printJson, printLine, reserveStdout, UsageError } from './output.js';
+import { flushStdout, printJson, printLine, reserveStdout, UsageError } from './output.js';
 
 const USAGE = `Usage:
   attachment-vault demo                         the whole workflow on embedded defaults (what npm start runs)
@@ -173,7 +173,16 @@ async function rerun(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Runs one command and returns its exit code once its output is written (the launcher exits with it). */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await runCommand(argv);
+  } finally {
+    await flushStdout();
+  }
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   reserveStdout();
   // The in-process handlers log at WARN locally unless asked otherwise (set before any handler is loaded).
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';

@@ -164,3 +164,37 @@ describe('attachment-vault (the bin)', () => {
     expect(details.attachments.map((a) => a.outcome)).toEqual(['already_archived', 'already_archived', 'already_archived', 'already_archived']);
   });
 });
+
+describe('a large document through a pipe', () => {
+  it('arrives whole: the command waits for stdout to drain before it exits, even when the reader is slow', async () => {
+    const files = 5000;
+    const name = 'run-1002-20260817T120000-bbbb';
+    const attachments = Array.from({ length: files }, (_, i) => ({ attachmentId: 900000 + i, commentId: 1000 + Math.floor(i / 5), outcome: 'archived', s3Key: `tickets/1002/${900000 + i}.pdf`, redacted: true, size: 1234, contentType: 'application/pdf' }));
+    await new ExecutionHistory(join(dataDir, 'executions')).save({
+      executionName: name,
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:attachment-vault-local:${name}`,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:attachment-vault-local',
+      status: 'SUCCEEDED',
+      input: { ticketId: '1002', source: 'cli' },
+      startDate: '2026-08-17T12:00:00.000Z',
+      stopDate: '2026-08-17T12:10:00.000Z',
+      events: [{ timestamp: '2026-08-17T12:09:59.000Z', type: 'StateExited', state: 'FinishTicket', output: { finish: { summary: { ticketId: '1002', status: 'SUCCEEDED', tagged: true, attachments, counts: {} } } } }],
+    });
+    const base: NodeJS.ProcessEnv = { ...process.env, ATTACHMENT_VAULT_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' };
+    delete base.NODE_OPTIONS;
+    const child = spawn(process.execPath, [BIN, 'executions', 'show', name, '--local', '--json'], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Nobody reads for a while: the pipe (64 KiB) fills long before the document (over 800 KB) is written.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(code).toBe(0);
+    expect(text.length).toBeGreaterThan(800_000);
+    const document = JSON.parse(text) as { attachments: Array<{ attachmentId: string }> };
+    expect(document.attachments).toHaveLength(files);
+    expect(document.attachments.at(-1)!.attachmentId).toBe(String(900000 + files - 1));
+  });
+});
