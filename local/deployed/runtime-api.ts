@@ -39,6 +39,11 @@ interface Pending {
 
 const PREFIX = '/2018-06-01/runtime';
 
+/** deliver() while an invocation is still running: an execution environment runs one at a time. */
+export class EnvironmentBusy extends Error {
+  override readonly name = 'EnvironmentBusy';
+}
+
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -89,7 +94,7 @@ export class RuntimeApiServer {
 
   /** Hands one invocation to the runtime's next poll; resolves with what the runtime posted back. */
   deliver(invocation: Invocation): Promise<InvocationOutcome> {
-    if (this.pending || this.inFlight) throw new Error('an execution environment runs one invocation at a time');
+    if (this.pending || this.inFlight) throw new EnvironmentBusy('an execution environment runs one invocation at a time');
     return new Promise<InvocationOutcome>((settle) => {
       this.pending = { requestId: invocation.requestId ?? randomUUID(), invocation, settle };
       this.hand();
