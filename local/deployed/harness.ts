@@ -47,6 +47,8 @@ export interface ServiceInvocation {
 }
 
 export interface DeliveredEvent extends RuleTarget {
+  /** The execution whose status change this was. */
+  executionName: string;
   outcome?: InvocationOutcome;
 }
 
@@ -76,6 +78,8 @@ export interface DeployedHarness {
   secrets: LocalSecrets;
   /** Base URL of the local HTTP API. */
   apiUrl: string;
+  /** The local Step Functions endpoint (what AWS_ENDPOINT_URL_SFN points at). */
+  sfnUrl: string;
   runtime: LambdaRuntime;
   /** The environment a function's processes get. */
   environmentOf(fn: DeployedFunction): Record<string, string>;
@@ -228,6 +232,7 @@ export async function startDeployedStack(options: DeployedHarnessOptions): Promi
     s3Direct: services.fauxqs.address,
     secrets,
     apiUrl: api.url,
+    sfnUrl: sfn.url,
     runtime: wiring.runtime,
     environmentOf: (fn) => wiring.environmentOf(fn),
     invoke: (arn, event) => wiring.invokeFunction(arn, event),
@@ -317,7 +322,7 @@ class Wiring {
   private async announce(record: ExecutionRecord): Promise<void> {
     const event = statusChangeEvent(record, this.aws.account, this.aws.region);
     for (const target of targetsFor(this.stack, event)) {
-      const delivered: DeliveredEvent = { ...target };
+      const delivered: DeliveredEvent = { ...target, executionName: record.executionName };
       this.deliveredEvents.push(delivered);
       if (!('event' in target.input)) continue;
       this.serviceInvocations.push({ principal: 'events.amazonaws.com', sourceArn: target.ruleArn, functionArn: target.targetArn });
