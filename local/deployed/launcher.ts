@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeployedFunction } from './assembly.js';
-import { RuntimeApiServer, type FunctionError, type InvocationOutcome } from './runtime-api.js';
+import { RuntimeApiServer, type InvocationOutcome } from './runtime-api.js';
 
 /**
  * Runs a function's deployed bundle the way Lambda does: each execution environment is its own Node.js process, the
@@ -14,8 +14,9 @@ import { RuntimeApiServer, type FunctionError, type InvocationOutcome } from './
  *
  * - Runtime: aws-lambda-ric (AWS's runtime interface client) when its native client is installed, else the minimal
  *   runtime-loop.ts; `lambdaRuntime()` says which, `ATTACHMENT_VAULT_LAMBDA_RUNTIME=ric|builtin` forces one.
- * - Timeout: the function's Timeout is enforced per invocation. When it passes, the process is killed and the
- *   invocation fails as Lambda reports it: `Sandbox.Timedout`, "Task timed out after N seconds". A process that
+ * - Timeout: the function's Timeout is enforced per invocation, from the moment the runtime takes it (initialization
+ *   has Lambda's own 10 s limit). When it passes, the process is killed and the invocation fails as Lambda reports
+ *   it: `Sandbox.Timedout`, "Task timed out after N seconds". A process that
  *   exits during an invocation fails it with `Runtime.ExitError`. A dead environment is replaced on the next invoke.
  * - Concurrency: environments are started on demand, up to `maxEnvironments`, and kept warm; more concurrent
  *   invocations wait for a free one (Lambda would scale out; here the box has two cores).
@@ -26,6 +27,9 @@ export type LambdaRuntime = { kind: 'ric'; entry: string; version: string } | { 
 export class LambdaRuntimeUnavailable extends Error {
   override readonly name = 'LambdaRuntimeUnavailable';
 }
+
+/** Lambda's limit on a function's initialization (on demand). */
+export const INIT_TIMEOUT_MS = 10_000;
 
 const BUILTIN_LOOP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime-loop.ts');
 
@@ -87,19 +91,30 @@ class ExecutionEnvironment {
     return environment;
   }
 
+  /**
+   * One invocation. The function's timeout runs from the moment the runtime takes the invocation, as in Lambda, where
+   * initialization has its own limit (INIT_TIMEOUT_MS, then the invocation fails the same way).
+   */
   async invoke(event: string, fn: DeployedFunction): Promise<InvocationOutcome> {
     const requestId = randomUUID();
     const timeoutMs = fn.timeoutSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut: FunctionError = { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds` };
+    const kill = (errorMessage: string) => () => {
+      this.dead = true;
+      this.child.kill('SIGKILL');
+      this.api.abandon({ errorType: 'Sandbox.Timedout', errorMessage });
+    };
+    let timer = setTimeout(kill(`RequestId: ${requestId} Error: the runtime did not initialize within ${INIT_TIMEOUT_MS / 1000} seconds`), INIT_TIMEOUT_MS);
     try {
-      const outcome = this.api.deliver({ event, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn: fn.arn, requestId });
-      timer = setTimeout(() => {
-        this.dead = true;
-        this.child.kill('SIGKILL');
-        this.api.abandon(timedOut);
-      }, timeoutMs);
-      return await outcome;
+      return await this.api.deliver({
+        event,
+        timeoutMs,
+        invokedFunctionArn: fn.arn,
+        requestId,
+        onStart: () => {
+          clearTimeout(timer);
+          timer = setTimeout(kill(`RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`), timeoutMs);
+        },
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -26,9 +26,12 @@ export type InvocationOutcome = { ok: true; payload: string } | { ok: false; err
 export interface Invocation {
   /** The event as JSON text. */
   event: string;
-  deadlineMs: number;
+  /** The function's timeout: the deadline is this long after the runtime takes the invocation (init is not counted). */
+  timeoutMs: number;
   invokedFunctionArn: string;
   requestId?: string;
+  /** Called when the runtime takes the invocation, with its deadline (epoch ms). */
+  onStart?: (deadlineMs: number) => void;
 }
 
 interface Pending {
@@ -116,11 +119,13 @@ export class RuntimeApiServer {
     this.waiting = undefined;
     this.inFlight = this.pending;
     this.pending = undefined;
+    const deadlineMs = Date.now() + invocation.timeoutMs;
+    invocation.onStart?.(deadlineMs);
     response
       .writeHead(200, {
         'content-type': 'application/json',
         'lambda-runtime-aws-request-id': requestId,
-        'lambda-runtime-deadline-ms': String(invocation.deadlineMs),
+        'lambda-runtime-deadline-ms': String(deadlineMs),
         'lambda-runtime-invoked-function-arn': invocation.invokedFunctionArn,
         'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${requestId.replace(/-/g, '').slice(0, 24)};Sampled=0`,
       })
