@@ -61,6 +61,8 @@ export interface DeployedHarnessOptions extends Pick<LocalEngineOptions, 'retryI
   runtime?: LambdaRuntime;
   /** Execution environments per function (default 2). */
   maxEnvironments?: number;
+  /** Start one initialized environment per function before returning (default true): no cold start inside a scenario. */
+  warm?: boolean;
   onLog?: (line: string, fn: DeployedFunction) => void;
 }
 
@@ -219,6 +221,7 @@ export async function startDeployedStack(options: DeployedHarnessOptions): Promi
   const engine = await wiring.createEngine();
   const sfn = await startSfnEndpoint(engine, { onCall: (call) => wiring.recordSfn(call) });
   wiring.startProcesses({ s3: s3.url, dynamodb: dynamodb.url, secretsManager: secrets.url, sfn: sfn.url });
+  if (options.warm !== false) await wiring.warm();
   const api = await wiring.startApi();
   return {
     stack,
@@ -282,6 +285,10 @@ class Wiring {
       const processOptions = { fn, env: this.environmentOf(fn), runtime: this.runtime, ...(this.options.onLog ? { onLog: this.options.onLog } : {}) };
       this.processes.set(fn.arn, new FunctionProcesses({ ...processOptions, ...(this.options.maxEnvironments ? { maxEnvironments: this.options.maxEnvironments } : {}) }));
     }
+  }
+
+  async warm(): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => p.warm()));
   }
 
   /** Runs one event in the function (an unqualified ARN, or qualified with $LATEST). */

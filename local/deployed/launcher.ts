@@ -19,7 +19,7 @@ import { RuntimeApiServer, type InvocationOutcome } from './runtime-api.js';
  *   it: `Sandbox.Timedout`, "Task timed out after N seconds". A process that
  *   exits during an invocation fails it with `Runtime.ExitError`. A dead environment is replaced on the next invoke.
  * - Concurrency: environments are started on demand, up to `maxEnvironments`, and kept warm; more concurrent
- *   invocations wait for a free one (Lambda would scale out; here the box has two cores).
+ *   invocations wait for a free one (Lambda would scale out; here the box has two cores). `warm()` starts one ahead.
  */
 
 export type LambdaRuntime = { kind: 'ric'; entry: string; version: string } | { kind: 'builtin'; entry: string };
@@ -120,6 +120,11 @@ class ExecutionEnvironment {
     }
   }
 
+  /** Resolves once the runtime has initialized and polls for work; false if the process ended first. */
+  initialized(): Promise<boolean> {
+    return Promise.race([this.api.polled.then(() => true), new Promise<boolean>((resolve) => this.child.once('exit', () => resolve(false)))]);
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -157,6 +162,17 @@ export class FunctionProcesses {
       if (environment.dead) await this.discard(environment);
       this.queue.shift()?.();
     }
+  }
+
+  /**
+   * Starts one execution environment now and waits for its runtime to initialize, so that a first invocation does
+   * not pay the cold start (what provisioned concurrency does in Lambda). Throws if the runtime cannot start.
+   */
+  async warm(): Promise<void> {
+    if (this.environments.some((e) => !e.dead)) return;
+    const started = await ExecutionEnvironment.start(this.options, this.runtime);
+    this.environments.push(started);
+    if (!(await started.initialized())) throw new LambdaRuntimeUnavailable(`${this.options.fn.logicalId}: the runtime exited before it asked for work`);
   }
 
   private async acquire(): Promise<ExecutionEnvironment> {

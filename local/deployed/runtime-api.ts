@@ -76,6 +76,9 @@ export class RuntimeApiServer {
   private waiting: ServerResponse | undefined;
   /** The runtime's init error, when it reported one. */
   initError: FunctionError | undefined;
+  private markPolled: () => void = () => undefined;
+  /** Resolves when the runtime first asks for work: its initialization (the handler's module loaded) is done. */
+  readonly polled = new Promise<void>((resolve) => (this.markPolled = resolve));
 
   private constructor(private readonly server: Server) {}
 
@@ -136,6 +139,7 @@ export class RuntimeApiServer {
     const url = request.url ?? '';
     const body = await readBody(request);
     if (request.method === 'GET' && url === `${PREFIX}/invocation/next`) {
+      this.markPolled();
       this.waiting = response;
       response.on('close', () => {
         if (this.waiting === response) this.waiting = undefined;

@@ -20,6 +20,8 @@ import { s3Error } from '../faults/harness.js';
 import { AWS, OPERATOR, openDeployedRig, type DeployedRig } from './support.js';
 
 const MiB = 1024 * 1024;
+/** A scenario takes a few seconds; the margin is for a machine busy with other work. */
+const SCENARIO_TIMEOUT_MS = 180_000;
 let rig: DeployedRig;
 let s3: S3Client;
 let bucket: string;
@@ -28,7 +30,7 @@ beforeAll(async () => {
   rig = await openDeployedRig();
   bucket = rig.harness.stack.functions.map((f) => f.environment.ARCHIVE_BUCKET).find(Boolean)!;
   s3 = new S3Client({ endpoint: rig.harness.s3Direct, region: AWS.region, forcePathStyle: true, credentials: OPERATOR });
-}, 120_000);
+}, 300_000); // about 20 s on an idle two-core machine; a busy one needs the margin (the synth bundles eight functions)
 
 afterAll(async () => {
   s3?.destroy();
@@ -130,7 +132,7 @@ describe('scenarios', () => {
       const repeat = await fetch(delivery.endpoint, { method: 'POST', headers: delivery.headers, body: delivery.body });
       expect([repeat.status, await repeat.json()]).toEqual([200, { executionName: record.executionName, duplicate: true }]);
     }),
-  90_000);
+  SCENARIO_TIMEOUT_MS);
 
   it('per-file failures: a download always cut short fails its file (multipart aborted); a copy gone before redaction is not redacted', () =>
     withLogsOnFailure(async () => {
@@ -174,7 +176,7 @@ describe('scenarios', () => {
         ]),
       );
     }),
-  90_000);
+  SCENARIO_TIMEOUT_MS);
 
   it('an S3 outage fails the Map; EventBridge tells release-ticket and notify; healed, a redrive archives the ticket', () =>
     withLogsOnFailure(async () => {
@@ -205,7 +207,7 @@ describe('scenarios', () => {
       expect(sandbox.ticket(5003)!.tags).toContain('vault_archived');
       expect(sandbox.ticket(5003)!.tags).not.toContain('vault_failed');
     }),
-  90_000);
+  SCENARIO_TIMEOUT_MS);
 });
 
 /** Roles by readable name: the logical ID without CDK's hash suffix. */
