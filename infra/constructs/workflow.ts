@@ -102,30 +102,58 @@ export class Workflow extends Construct {
   readonly release: VaultFunction;
 
   /**
-   * The ticket lock (lambdas/shared/ticket-lock.ts): its items only (`ticket-lock#` keys) in the idempotency table, and
-   * DescribeExecution on this machine's executions, to see whether a holder still runs.
+   * The ticket lock (lambdas/shared/ticket-lock.ts), its items only (`ticket-lock#` keys) in the idempotency table.
+   * MarkTicket claims it (PutItem, and on a conflict GetItem and DescribeExecution on this machine's executions, to see
+   * whether the holder still runs); FinishTicket and release-ticket only give it back (DeleteItem).
    */
-  private grantTicketLock(fns: VaultFunction[], table: Table): void {
+  private grantTicketLock(claimer: VaultFunction, releasers: VaultFunction[], table: Table): void {
     const stack = Stack.of(this);
     const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineNameOf(stack.stackName)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    for (const step of fns) {
-      step.fn.addEnvironment('IDEMPOTENCY_TABLE', table.tableName);
+    const lockItems = (actions: string[]) =>
+      new PolicyStatement({
+        sid: 'TicketLock',
+        actions,
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TICKET_LOCK_PREFIX}*`] } },
+      });
+    for (const step of [claimer, ...releasers]) step.fn.addEnvironment('IDEMPOTENCY_TABLE', table.tableName);
+    claimer.role.addToPrincipalPolicy(lockItems(['dynamodb:PutItem', 'dynamodb:GetItem']));
+    claimer.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'TicketLockHolder', actions: ['states:DescribeExecution'], resources: [executions] }));
+    Validations.of(claimer).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameOf(stack.stackName)}:*]`,
+      reason: "The lock's holder is any execution of this one state machine, known only at run time.",
+    });
+    for (const step of releasers) step.role.addToPrincipalPolicy(lockItems(['dynamodb:DeleteItem']));
+  }
+
+  readonly logGroup: LogGroup;
+
+  /** Copy and redact touch the archive and the idempotency table; no other step has S3 or DynamoDB access. */
+  private grantArchiveAccess(copy: VaultFunction, redact: VaultFunction, archive: Archive, idempotencyTable: Table): void {
+    for (const step of [copy, redact]) {
+      step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
+      step.fn.addEnvironment('IDEMPOTENCY_TABLE', idempotencyTable.tableName);
+      // What the Powertools DynamoDB persistence layer calls, and nothing else (no Scan, Query, batch or stream reads).
       step.role.addToPrincipalPolicy(
         new PolicyStatement({
-          sid: 'TicketLock',
-          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-          resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TICKET_LOCK_PREFIX}*`] } },
+          sid: 'IdempotencyRecords',
+          actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [idempotencyTable.tableArn],
         }),
       );
-      step.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'TicketLockHolder', actions: ['states:DescribeExecution'], resources: [executions] }));
       Validations.of(step).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineNameOf(stack.stackName)}:*]`,
-        reason: "The lock's holder is any execution of this one state machine, known only at run time.",
+        id: archive.objectWildcardFinding(),
+        reason: 'Objects are keyed tickets/{ticketId}/{attachmentId}, known only at run time: the grant covers the prefix, not the bucket.',
       });
     }
+    archive.grantCopyWriter(copy.role);
+    archive.grantVerifier(redact.role);
+    // Writes name the archive key explicitly; the copy's and the redaction's checks then require SSE-KMS with this key.
+    copy.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
+    redact.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
+    // Redaction idempotency records outlive the 14-day redrive window (docs/design.md#idempotency), not the 900 s default.
+    redact.fn.addEnvironment('REDACTION_IDEMPOTENCY_SECONDS', String(REDACTION_IDEMPOTENCY_SECONDS));
   }
-  readonly logGroup: LogGroup;
 
   /**
    * What CopyAttachmentsAtScale needs from the machine's own role: its ItemReader reads the run's attachments.json,
@@ -176,24 +204,7 @@ export class Workflow extends Construct {
     }
 
     grantRunFiles(steps, archive);
-
-    // Copy and redact touch the archive and the idempotency table; no other step has archived objects or DynamoDB access.
-    for (const step of [steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn]) {
-      step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
-      step.fn.addEnvironment('IDEMPOTENCY_TABLE', idempotencyTable.tableName);
-      idempotencyTable.grantReadWriteData(step.role);
-      Validations.of(step).acknowledge({
-        id: archive.objectWildcardFinding(),
-        reason: 'Objects are keyed tickets/{ticketId}/{attachmentId}, known only at run time: the grant covers the prefix, not the bucket.',
-      });
-    }
-    archive.grantCopyWriter(steps.CopyAttachmentFunctionArn.role);
-    archive.grantVerifier(steps.RedactVerifiedFunctionArn.role);
-    // Writes name the archive key explicitly; the copy's and the redaction's checks then require SSE-KMS with this key.
-    steps.CopyAttachmentFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
-    steps.RedactVerifiedFunctionArn.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
-    // Redaction idempotency records outlive the 14-day redrive window (docs/design.md#idempotency), not the 900 s default.
-    steps.RedactVerifiedFunctionArn.fn.addEnvironment('REDACTION_IDEMPOTENCY_SECONDS', String(REDACTION_IDEMPOTENCY_SECONDS));
+    this.grantArchiveAccess(steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn, archive, idempotencyTable);
 
     steps.NotifyFunctionArn.fn.addEnvironment('NOTIFY_SECRET_ARN', secrets.notifyUrl.secretArn);
     VaultSecrets.grantGetValue(secrets.notifyUrl, steps.NotifyFunctionArn.role);
@@ -237,7 +248,7 @@ export class Workflow extends Construct {
     });
     // The ASL holds plain ARNs, so nothing grants invoke implicitly.
     for (const step of Object.values(steps)) step.fn.grantInvoke(this.stateMachine);
-    this.grantTicketLock([steps.MarkTicketFunctionArn, steps.FinishTicketFunctionArn, this.release], props.idempotencyTable);
+    this.grantTicketLock(steps.MarkTicketFunctionArn, [steps.FinishTicketFunctionArn, this.release], props.idempotencyTable);
     this.grantDistributedMap(archive);
 
     this.acknowledgeInvokeAndLogging(steps);

@@ -18,6 +18,10 @@ export interface FaultProxyOptions {
    * SigV4 signs it and the server behind may check the signature.
    */
   rewriteHost?: boolean;
+  /** Sees each request as it arrives, before any fault, with its log entry (whose status is set once answered). */
+  observe?: (req: IncomingMessage, entry: ProxiedRequest) => void;
+  /** Rewrites the target's response headers before they are sent (to add what an emulator leaves out). */
+  responseHeaders?: (req: IncomingMessage, status: number, headers: OutgoingHttpHeaders) => OutgoingHttpHeaders;
 }
 
 export interface ProxiedRequest {
@@ -76,6 +80,7 @@ function logRequest(state: ProxyState, req: IncomingMessage, res: ServerResponse
   const entry: ProxiedRequest = { method: req.method ?? 'GET', target: req.url ?? '/', status: 0 };
   if (route !== undefined) entry.route = route;
   state.requests.push(entry);
+  state.options.observe?.(req, entry);
   res.on('close', () => {
     entry.status = res.headersSent ? res.statusCode : 0;
   });
@@ -126,12 +131,9 @@ async function forward(state: ProxyState, req: IncomingMessage, res: ServerRespo
 
   const upstreamResponse = await sendUpstream(state, req, res);
   if (!upstreamResponse) return;
-  await deliver(
-    req,
-    res,
-    { status: upstreamResponse.statusCode ?? 502, headers: endToEnd(upstreamResponse.headers), body: upstreamResponse },
-    hit?.fault,
-  );
+  const status = upstreamResponse.statusCode ?? 502;
+  const headers = endToEnd(upstreamResponse.headers);
+  await deliver(req, res, { status, headers: state.options.responseHeaders?.(req, status, headers) ?? headers, body: upstreamResponse }, hit?.fault);
 }
 
 /**

@@ -64,6 +64,15 @@ export interface LocalEngineOptions {
    * "Execution Status Change" rule (the runtime uses it to tell the team about interrupted runs).
    */
   onExecutionEnded?: (record: ExecutionRecord) => Promise<void>;
+  /**
+   * Runs this definition text instead of statemachine/attachment-vault.asl.json, its Resources already substituted
+   * (the deployed harness passes the rendered definition of the synthesized template). Use it with `invoke`.
+   */
+  definition?: string;
+  /** Serves each Task by calling this with the Task's Resource ARN, instead of the in-process handlers. */
+  invoke?: (resourceArn: string, input: unknown) => Promise<unknown>;
+  /** The state machine ARN executions belong to (default the local one): their ARNs and `$$.StateMachine` follow it. */
+  stateMachineArn?: string;
 }
 
 export interface StartedExecution {
@@ -99,7 +108,7 @@ export class LocalEngine {
   ) {}
 
   static async create(options: LocalEngineOptions): Promise<LocalEngine> {
-    const aslText = readAsl();
+    const aslText = options.definition ?? readAsl();
     const substitutions = localSubstitutions(aslText);
     const definition = JSON.parse(substitute(aslText, substitutions)) as Definition;
     const byArn = new Map(functionPlaceholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
@@ -107,11 +116,16 @@ export class LocalEngine {
     const retryable: Array<{ name: string; errors: string[][] }> = [];
     const retriers = retrierErrors(definition.States as unknown as Record<string, AnyState>);
     for (const task of taskStates(definition)) {
+      retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
+      const { invoke } = options;
+      if (invoke) {
+        handlers[task.name] = (input: unknown) => invoke(task.resource, input);
+        continue;
+      }
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const handler = await loadStepHandler(folder);
       handlers[task.name] = (input: unknown) => handler(input, fakeLambdaContext(folder));
-      retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
     }
     const waits = waitStates(definition.States as unknown as Record<string, AnyState>);
     const types = stateTypesOf(definition.States as unknown as Record<string, AnyState>);
@@ -156,9 +170,10 @@ export class LocalEngine {
 
   private async begin(input: ExecutionInput, executionName: string, inputText: string): Promise<StartedExecution & { input: string }> {
     if (await this.history.get(executionName)) throw new ExecutionAlreadyExists(`Execution ${executionName} already exists`);
-    const executionArn = LocalEngine.arnOf(executionName);
+    const stateMachineArn = this.options.stateMachineArn ?? LOCAL_STATE_MACHINE_ARN;
+    const executionArn = this.options.stateMachineArn ? `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}` : LocalEngine.arnOf(executionName);
     const startDate = new Date().toISOString();
-    const record: ExecutionRecord = { executionName, executionArn, stateMachineArn: LOCAL_STATE_MACHINE_ARN, status: 'RUNNING', input, startDate, events: [] };
+    const record: ExecutionRecord = { executionName, executionArn, stateMachineArn, status: 'RUNNING', input, startDate, events: [] };
     await this.history.save(record);
     const done = this.execute(record);
     const started = { executionName, executionArn, done, input: inputText };
@@ -346,7 +361,7 @@ export class LocalEngine {
       overrides: overrides as never,
       context: {
         Execution: { Id: record.executionArn, Name: record.executionName, Input: record.input, StartTime: record.startDate, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local` },
-        StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'attachment-vault-local' },
+        StateMachine: { Id: record.stateMachineArn, Name: record.stateMachineArn.split(':').pop() },
       } as never,
     });
     const collecting = (async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionInput } from '../../lambdas/shared/types.js';
 import type { LocalEngine } from './engine.js';
@@ -79,19 +79,30 @@ const OPERATIONS: Record<string, Operation> = {
   },
 };
 
-export async function startSfnEndpoint(engine: LocalEngine): Promise<SfnEndpoint> {
+/** One call as the endpoint answered it (the deployed harness records them for its IAM check). */
+export interface SfnCall {
+  operation: string;
+  body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  status: number;
+}
+
+export async function startSfnEndpoint(engine: LocalEngine, options: { onCall?: (call: SfnCall) => void } = {}): Promise<SfnEndpoint> {
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
       void (async () => {
         const operation = String(request.headers['x-amz-target'] ?? '').replace(/^AWSStepFunctions\./, '');
-        const reply = (status: number, payload: unknown) =>
+        let body: Record<string, unknown> = {};
+        const reply = (status: number, payload: unknown) => {
+          options.onCall?.({ operation, body, headers: request.headers, status });
           response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(payload));
+        };
         try {
           const run = OPERATIONS[operation];
           if (!run) throw new SfnError('UnknownOperationException', `the local endpoint does not serve ${operation}`);
-          const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+          body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
           reply(200, await run(engine, body));
         } catch (error) {
           const type = error instanceof SfnError ? error.type : 'InternalFailure';

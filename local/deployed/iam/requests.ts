@@ -1,0 +1,123 @@
+import type { RecordedCall } from '../calls.js';
+import type { RequestContext } from './conditions.js';
+
+/**
+ * What AWS authorizes for one recorded call: the IAM action(s), the resource ARN(s) and the condition keys, as the
+ * services document them. Includes what a service does on the caller's behalf: S3 asking KMS for a data key
+ * (kms:GenerateDataKey) or to decrypt one (kms:Decrypt) for SSE-KMS objects, with kms:ViaService = s3.<region>.
+ * A call this table does not know is reported as unmapped, never passed silently.
+ */
+
+export interface Permission {
+  action: string;
+  resource: string;
+  context: RequestContext;
+  /** Which resource policy applies besides the caller's identity policies. */
+  resourcePolicy?: { kind: 'bucket'; bucket: string } | { kind: 'kms'; keyArn: string };
+  /** Why this permission is needed, when it is not the call's own action. */
+  because?: string;
+}
+
+export interface AwsLocation {
+  account: string;
+  region: string;
+  partition: string;
+}
+
+export class UnmappedCall extends Error {
+  override readonly name = 'UnmappedCall';
+}
+
+type On = 'object' | 'bucket' | 'source';
+
+/** S3 operation -> the IAM actions it needs and what each is checked on. */
+const S3_ACTIONS: Record<string, Array<[action: string, on: On]>> = {
+  ListObjects: [['s3:ListBucket', 'bucket']],
+  ListObjectsV2: [['s3:ListBucket', 'bucket']],
+  HeadBucket: [['s3:ListBucket', 'bucket']],
+  ListObjectVersions: [['s3:ListBucketVersions', 'bucket']],
+  ListMultipartUploads: [['s3:ListBucketMultipartUploads', 'bucket']],
+  GetObject: [['s3:GetObject', 'object']],
+  HeadObject: [['s3:GetObject', 'object']],
+  GetObjectAttributes: [['s3:GetObjectAttributes', 'object']],
+  PutObject: [['s3:PutObject', 'object']],
+  CreateMultipartUpload: [['s3:PutObject', 'object']],
+  UploadPart: [['s3:PutObject', 'object']],
+  CompleteMultipartUpload: [['s3:PutObject', 'object']],
+  AbortMultipartUpload: [['s3:AbortMultipartUpload', 'object']],
+  ListParts: [['s3:ListMultipartUploadParts', 'object']],
+  CopyObject: [['s3:PutObject', 'object'], ['s3:GetObject', 'source']],
+  UploadPartCopy: [['s3:PutObject', 'object'], ['s3:GetObject', 'source']],
+  DeleteObject: [['s3:DeleteObject', 'object']],
+  GetObjectTagging: [['s3:GetObjectTagging', 'object']],
+  PutObjectTagging: [['s3:PutObjectTagging', 'object']],
+  DeleteObjectTagging: [['s3:DeleteObjectTagging', 'object']],
+};
+
+/** With a version ID, the read and delete actions have *Version variants. */
+const VERSIONED: Record<string, string> = { 's3:GetObject': 's3:GetObjectVersion', 's3:DeleteObject': 's3:DeleteObjectVersion', 's3:GetObjectAttributes': 's3:GetObjectVersionAttributes' };
+
+const common = (principalArn: string, loc: AwsLocation): RequestContext => ({
+  'aws:PrincipalArn': principalArn,
+  'aws:PrincipalAccount': loc.account,
+  // The deployed SDK reaches every AWS endpoint over TLS; only the local endpoints speak plain HTTP.
+  'aws:SecureTransport': true,
+});
+
+function s3Permissions(call: RecordedCall, principalArn: string, loc: AwsLocation): Permission[] {
+  const s3 = call.s3!;
+  const actions = S3_ACTIONS[call.operation];
+  if (!actions) throw new UnmappedCall(`S3 ${call.operation} (no IAM mapping)`);
+  const bucketArn = `arn:${loc.partition}:s3:::${s3.bucket}`;
+  const objectArn = (bucket: string, key: string) => `arn:${loc.partition}:s3:::${bucket}/${key}`;
+  const context: RequestContext = { ...common(principalArn, loc), 's3:TlsVersion': 1.3, ...(s3.prefix !== undefined ? { 's3:prefix': s3.prefix } : {}) };
+  const out: Permission[] = actions.map(([action, on]) => {
+    const target = on === 'source' ? s3.copySource! : { bucket: s3.bucket, key: s3.key ?? '', versionId: s3.versionId };
+    const versioned = target.versionId && VERSIONED[action] ? VERSIONED[action] : action;
+    return { action: versioned, resource: on === 'bucket' ? bucketArn : objectArn(target.bucket, target.key), context, resourcePolicy: { kind: 'bucket', bucket: target.bucket } };
+  });
+  if ((call.operation === 'GetObject' || call.operation === 'HeadObject') && call.status === 404) {
+    out.push({ action: 's3:ListBucket', resource: bucketArn, context, resourcePolicy: { kind: 'bucket', bucket: s3.bucket }, because: `S3 answers a missing key with 404 only to callers allowed s3:ListBucket (403 otherwise)` });
+  }
+  return [...out, ...kmsPermissions(call, principalArn, loc)];
+}
+
+function kmsPermissions(call: RecordedCall, principalArn: string, loc: AwsLocation): Permission[] {
+  const s3 = call.s3!;
+  const wanted: Array<[action: string, keyArn: string | undefined, object: string]> = [];
+  const object = `arn:${loc.partition}:s3:::${s3.bucket}/${s3.key ?? ''}`;
+  if (['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CopyObject', 'UploadPartCopy'].includes(call.operation)) wanted.push(['kms:GenerateDataKey', s3.kmsKeyArn, object]);
+  if (call.operation === 'CompleteMultipartUpload') wanted.push(['kms:Decrypt', s3.kmsKeyArn, object]);
+  if (call.operation === 'GetObject' && call.status >= 200 && call.status < 300) wanted.push(['kms:Decrypt', s3.kmsKeyArn, object]);
+  if (s3.copySource) wanted.push(['kms:Decrypt', s3.sourceKmsKeyArn, `arn:${loc.partition}:s3:::${s3.copySource.bucket}/${s3.copySource.key}`]);
+  return wanted
+    .filter((w): w is [string, string, string] => w[1] !== undefined)
+    .map(([action, keyArn, objectArn]) => ({
+      action,
+      resource: keyArn,
+      context: { ...common(principalArn, loc), 'kms:ViaService': `s3.${loc.region}.amazonaws.com`, 'kms:CallerAccount': loc.account, 'kms:EncryptionContext:aws:s3:arn': objectArn },
+      resourcePolicy: { kind: 'kms', keyArn },
+      because: `S3 ${call.operation} with SSE-KMS: S3 calls KMS on the caller's behalf`,
+    }));
+}
+
+/** Every permission a recorded call needs. */
+export function permissionsFor(call: RecordedCall, principalArn: string, loc: AwsLocation): Permission[] {
+  switch (call.service) {
+    case 's3':
+      return s3Permissions(call, principalArn, loc);
+    case 'dynamodb': {
+      const { tableName, leadingKeys } = call.dynamodb!;
+      const context = { ...common(principalArn, loc), ...(leadingKeys ? { 'dynamodb:LeadingKeys': leadingKeys } : {}) };
+      return [{ action: `dynamodb:${call.operation}`, resource: `arn:${loc.partition}:dynamodb:${loc.region}:${loc.account}:table/${tableName}`, context }];
+    }
+    case 'secretsmanager':
+      return [{ action: `secretsmanager:${call.operation}`, resource: call.resourceArn ?? '', context: { ...common(principalArn, loc), 'secretsmanager:SecretId': call.resourceArn ?? '' } }];
+    case 'states':
+      return [{ action: `states:${call.operation}`, resource: call.resourceArn ?? '', context: common(principalArn, loc) }];
+    case 'lambda':
+      return [{ action: 'lambda:InvokeFunction', resource: call.resourceArn ?? '', context: common(principalArn, loc) }];
+    default:
+      throw new UnmappedCall(`${String(call.service)} ${call.operation}`);
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * What CDK deploys, run without an AWS account (docs/deployed.md): the synthesized bundles in their own processes
+ * under a Lambda runtime, with the template's environment, driven by the state machine's rendered definition, against
+ * the sandbox Zendesk and emulated S3, DynamoDB, Secrets Manager and Step Functions. Then every AWS call the bundles
+ * made is checked against the template's IAM.
+ *
+ * The tests run in order: the scenarios record the calls the IAM checks evaluate.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { documentOf, type RunDocument } from '../../cli/run.js';
+import { checkCalls, formatDenials, formatGrants, type IamReport } from '../../local/deployed/iam/check.js';
+import { stateMachineInvokeGrants, timeoutMismatches, unpermittedServiceInvocations } from '../../local/deployed/iam/workflow-checks.js';
+import { TemplateResolver, type CfnTemplate } from '../../local/deployed/template.js';
+import type { ExecutionRecord } from '../../local/runtime/history.js';
+import { generatedSha256 } from '../../local/sandbox/zendesk.js';
+import { s3Error } from '../faults/harness.js';
+import { AWS, OPERATOR, openDeployedRig, type DeployedRig } from './support.js';
+
+const MiB = 1024 * 1024;
+/** A scenario takes a few seconds; the margin is for a machine busy with other work. */
+const SCENARIO_TIMEOUT_MS = 180_000;
+let rig: DeployedRig;
+let s3: S3Client;
+let bucket: string;
+
+beforeAll(async () => {
+  rig = await openDeployedRig();
+  bucket = rig.harness.stack.functions.map((f) => f.environment.ARCHIVE_BUCKET).find(Boolean)!;
+  s3 = new S3Client({ endpoint: rig.harness.s3Direct, region: AWS.region, forcePathStyle: true, credentials: OPERATOR });
+}, 300_000); // about 20 s on an idle two-core machine; a busy one needs the margin (the synth bundles eight functions)
+
+afterAll(async () => {
+  s3?.destroy();
+  await rig?.close();
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function objectSha(key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return sha256(await object.Body!.transformToByteArray());
+}
+
+/** The agent adds the request tag; the trigger's signed webhook reaches the HTTP API; returns the run once it ended. */
+async function agentRequestsArchive(ticketId: number): Promise<ExecutionRecord> {
+  const before = new Set((await rig.harness.engine.history.list()).map((r) => r.executionName));
+  rig.sandbox.agentUpdate(ticketId, { addTags: ['vault_archive'] });
+  await rig.sandbox.settleWebhooks();
+  const delivery = rig.sandbox.webhookDeliveries.at(-1)!;
+  expect([delivery.ticketId, delivery.status]).toEqual([ticketId, 202]);
+  const started = (await rig.harness.engine.history.list()).filter((r) => !before.has(r.executionName));
+  expect(started.map((r) => r.executionName)).toEqual([`zd-${ticketId}-${delivery.invocationId}`]);
+  return (await rig.harness.engine.wait(started[0]!.executionName))!;
+}
+
+function withLogsOnFailure<T>(run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
+    console.error(`last function log lines:\n${rig.logs.slice(-40).join('\n')}`);
+    throw error;
+  });
+}
+
+const fileOf = (doc: RunDocument, id: number) => doc.summary.attachments.find((a) => a.attachmentId === String(id));
+const eventsOf = (executionName: string) => rig.harness.deliveredEvents.filter((e) => e.executionName === executionName);
+const resultOf = (outcome: unknown) => JSON.parse((outcome as { payload: string }).payload) as Record<string, unknown>;
+const fnNamed = (prefix: string) => rig.harness.stack.functions.find((f) => f.logicalId.startsWith(prefix))!;
+
+describe('what is deployed', () => {
+  it('runs each function from its staged bundle, with the template environment; only ZENDESK_URL and ZENDESK_CONTENT_HOSTS differ', () => {
+    expect(rig.harness.stack.functions.length).toBeGreaterThanOrEqual(8);
+    for (const fn of rig.harness.stack.functions) {
+      const env = rig.harness.environmentOf(fn);
+      const changed = Object.keys(fn.environment).filter((k) => env[k] !== fn.environment[k]);
+      expect([fn.logicalId, changed.sort()]).toEqual([fn.logicalId, ['ZENDESK_CONTENT_HOSTS', 'ZENDESK_URL'].filter((k) => k in fn.environment)]);
+      expect([fn.logicalId, env.LAMBDA_TASK_ROOT, env._HANDLER]).toEqual([fn.logicalId, fn.codeDir, fn.handler]);
+    }
+  });
+
+  it('drives the definition Step Functions would run: its Tasks name the template’s functions, no placeholder left', () => {
+    const { definition } = rig.harness.stateMachine;
+    expect(definition).not.toMatch(/\$\{[A-Za-z0-9_]+\}/);
+    const resources = [...definition.matchAll(/"Resource"\s*:\s*"([^"]+)"/g)].map((m) => m[1]);
+    expect(resources.length).toBeGreaterThan(0);
+    for (const arn of resources) expect(rig.harness.stack.functions.map((f) => f.arn)).toContain(arn);
+  });
+});
+
+describe('scenarios', () => {
+  it('happy path: tag -> signed webhook (API Gateway v2 event) -> archived, verified, redacted, tagged, notified', () =>
+    withLogsOnFailure(async () => {
+      const { sandbox } = rig;
+      const pdf = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+      const large = { size: 7 * MiB, seed: 14 };
+      sandbox.createTicket({ id: 5001, status: 'open' });
+      const comment = sandbox.addComment(5001, { attachments: [{ fileName: 'id-card.pdf', contentType: 'application/pdf', data: pdf }, { fileName: 'statement', contentType: 'application/octet-stream', data: large }] });
+      const [small, big] = comment.attachments.map((a) => a.id) as [number, number];
+      // A second run asked for while this one copies (a CLI rerun through StartExecution) ends AlreadyRunning.
+      const sfn = new SFNClient({ endpoint: rig.harness.sfnUrl, region: AWS.region, credentials: OPERATOR });
+      let second: ExecutionRecord | undefined;
+      rig.hooks.beforeTask = async (state) => {
+        if (state !== 'CopyAttachment' || second) return;
+        second = {} as ExecutionRecord;
+        const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: rig.harness.stateMachine.arn, name: 'rerun-5001-during', input: JSON.stringify({ ticketId: '5001', source: 'rerun' }) }));
+        second = await rig.harness.engine.wait(started.executionArn!.split(':').pop()!);
+      };
+      const record = await agentRequestsArchive(5001).finally(() => {
+        rig.hooks.beforeTask = undefined;
+        sfn.destroy();
+      });
+
+      const doc = documentOf(record);
+      expect([doc.status, doc.error]).toEqual(['SUCCEEDED', undefined]);
+      expect(doc.summary.attachments.map((a) => [a.attachmentId, a.outcome, a.redacted])).toEqual([
+        [String(small), 'archived', true],
+        [String(big), 'archived', true],
+      ]);
+      expect(await objectSha(`tickets/5001/${small}.pdf`)).toBe(sha256(pdf));
+      expect(await objectSha(fileOf(doc, big)!.s3Key!)).toBe(await generatedSha256(large));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `tickets/5001/${small}.pdf` }));
+      expect(head.Metadata?.sha256).toBe(sha256(pdf));
+      expect(sandbox.comments(5001).flatMap((c) => c.attachments.map((a) => a.file_name))).toEqual(['redacted.txt', 'redacted.txt']);
+      expect(sandbox.ticket(5001)!.tags).toEqual(expect.arrayContaining(['vault_archived']));
+      expect(sandbox.ticket(5001)!.tags).not.toContain('vault_processing');
+      expect(rig.notifications.at(-1)?.text).toContain('Ticket 5001');
+      expect(second && documentOf(second)).toMatchObject({ status: 'SUCCEEDED', outcome: 'already_running', runningExecution: record.executionName });
+
+      // Zendesk retries a delivery it did not hear back from: the same signed request is a duplicate, not a second run.
+      const delivery = sandbox.webhookDeliveries.at(-1)!;
+      const repeat = await fetch(delivery.endpoint, { method: 'POST', headers: delivery.headers, body: delivery.body });
+      expect([repeat.status, await repeat.json()]).toEqual([200, { executionName: record.executionName, duplicate: true }]);
+    }),
+  SCENARIO_TIMEOUT_MS);
+
+  it('per-file failures: a download always cut short fails its file (multipart aborted); a copy gone before redaction is not redacted', () =>
+    withLogsOnFailure(async () => {
+      const { sandbox } = rig;
+      sandbox.createTicket({ id: 5002, status: 'open' });
+      const comment = sandbox.addComment(5002, {
+        attachments: [
+          { fileName: 'ok.txt', contentType: 'text/plain', data: Buffer.from('kept\n') },
+          { fileName: 'broken.bin', contentType: 'application/octet-stream', data: { size: 6 * MiB, seed: 22 } },
+          { fileName: 'vanishing.txt', contentType: 'text/plain', data: Buffer.from('gone before redaction\n') },
+        ],
+      });
+      const [ok, broken, vanishing] = comment.attachments.map((a) => a.id) as [number, number, number];
+      sandbox.faults.add({ match: { route: new RegExp(`^/attachment/${broken}$`), times: Infinity }, fault: { kind: 'truncate', afterBytes: 5.5 * MiB } });
+      rig.hooks.beforeTask = async (state) => {
+        if (state !== 'RedactVerified') return;
+        rig.hooks.beforeTask = undefined;
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `tickets/5002/${vanishing}.txt` }));
+        rig.harness.s3.forget(bucket, `tickets/5002/${vanishing}.txt`);
+      };
+      const record = await agentRequestsArchive(5002).finally(() => {
+        rig.hooks.beforeTask = undefined;
+        sandbox.faults.clear();
+      });
+
+      const doc = documentOf(record);
+      expect([doc.status, doc.error]).toEqual(['FAILED', 'AttachmentsNotArchived']);
+      expect(fileOf(doc, ok)).toMatchObject({ outcome: 'archived', redacted: true });
+      expect(fileOf(doc, broken)).toMatchObject({ outcome: 'failed', redacted: false, reason: 'DownloadIncomplete' });
+      expect(fileOf(doc, vanishing)).toMatchObject({ outcome: 'archived', redacted: false });
+      expect(sandbox.ticket(5002)!.tags).toContain('vault_failed');
+      const left = sandbox.comments(5002).flatMap((c) => c.attachments.map((a) => a.file_name));
+      expect(left.sort()).toEqual(['broken.bin', 'redacted.txt', 'vanishing.txt']);
+      expect(rig.harness.calls.by(`AKID-${fnNamed('WorkflowCopyAttachment').logicalId}`).some((c) => c.operation === 'AbortMultipartUpload')).toBe(true);
+      // EventBridge hands the FAILED end to release-ticket (the tags were already set) and notify (it reported itself).
+      const delivered = eventsOf(record.executionName);
+      expect(delivered.filter((d) => d.outcome).map((d) => [d.targetArn, resultOf(d.outcome)])).toEqual(
+        expect.arrayContaining([
+          [fnNamed('WorkflowReleaseTicket').arn, expect.objectContaining({ outcome: 'unchanged', ticketId: '5002' })],
+          [fnNamed('WorkflowNotify').arn, expect.objectContaining({ delivered: false, format: 'none' })],
+        ]),
+      );
+    }),
+  SCENARIO_TIMEOUT_MS);
+
+  it('an S3 outage fails the Map; EventBridge tells release-ticket and notify; healed, a redrive archives the ticket', () =>
+    withLogsOnFailure(async () => {
+      const { sandbox, harness } = rig;
+      sandbox.createTicket({ id: 5003, status: 'open' });
+      const [file] = sandbox.addComment(5003, { attachments: [{ fileName: 'slip.txt', contentType: 'text/plain', data: Buffer.from('bank slip\n') }] }).attachments;
+      const outage = harness.s3.proxy.faults.add({ match: { route: 'PutObject', times: Infinity }, fault: s3Error(503, 'ServiceUnavailable') });
+      const failed = await agentRequestsArchive(5003).finally(() => harness.s3.proxy.faults.clear());
+
+      expect([failed.status, failed.error]).toEqual(['FAILED', 'ArchiveUnavailable']);
+      expect(outage.fired).toBeGreaterThan(1);
+      // The cause is what the function returned, as Step Functions records it: {errorType, errorMessage, trace}.
+      expect(JSON.parse(failed.cause!)).toMatchObject({ errorType: 'ArchiveUnavailable', errorMessage: expect.stringContaining('HTTP 503') });
+      const delivered = eventsOf(failed.executionName);
+      expect(delivered.filter((d) => 'notDelivered' in d.input).length).toBeGreaterThan(0); // the SNS target
+      expect(delivered.filter((d) => d.outcome).map((d) => [d.targetArn, resultOf(d.outcome)])).toEqual(
+        expect.arrayContaining([
+          [fnNamed('WorkflowReleaseTicket').arn, expect.objectContaining({ outcome: 'released', ticketId: '5003' })],
+          [fnNamed('WorkflowNotify').arn, expect.objectContaining({ delivered: true })],
+        ]),
+      );
+      expect(sandbox.ticket(5003)!.tags).toContain('vault_failed');
+      expect(sandbox.ticket(5003)!.tags).not.toContain('vault_processing');
+      expect(rig.notifications.at(-1)?.text).toContain('ArchiveUnavailable');
+
+      const redriven = await (await harness.engine.redrive(failed.executionName)).done;
+      expect(documentOf(redriven)).toMatchObject({ status: 'SUCCEEDED', summary: { attachments: [{ attachmentId: String(file!.id), outcome: 'archived', redacted: true }] } });
+      expect(sandbox.ticket(5003)!.tags).toContain('vault_archived');
+      expect(sandbox.ticket(5003)!.tags).not.toContain('vault_failed');
+    }),
+  SCENARIO_TIMEOUT_MS);
+});
+
+/** Roles by readable name: the logical ID without CDK's hash suffix. */
+const roleName = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+/**
+ * Grants these scenarios do not exercise, each needed on a path they do not take. Any other grant that no call used
+ * fails the test: remove it from infra/, or add it here with its reason.
+ */
+const NEEDED_BUT_NOT_EXERCISED: Record<string, string> = {
+  'IngressWebhookRole dynamodb:DeleteItem': 'gives a delivery record back when StartExecution fails, so that Zendesk’s retry can start the run',
+  'WorkflowCopyAttachmentRole dynamodb:GetItem': 'Powertools reads the record when a conditional write is refused without the old item',
+  'WorkflowRedactVerifiedRole dynamodb:GetItem': 'Powertools reads the record when a conditional write is refused without the old item',
+  'WorkflowRedactVerifiedRole dynamodb:DeleteItem': 'Powertools deletes the record when a redaction fails, and an unconfirmed redaction is forgotten',
+};
+
+const grantKey = (g: { role: string; action: string }) => `${roleName(g.role)} ${g.action}`;
+
+describe('every call against the template’s IAM', () => {
+  let report: IamReport;
+  const check = (template: CfnTemplate = rig.harness.stack.template) =>
+    checkCalls(rig.harness.calls.calls, new TemplateResolver(template, rig.harness.stack.resolver.env), rig.harness.callers, AWS);
+
+  beforeAll(() => {
+    report = check();
+  });
+
+  it('recorded calls from every function and the state machine', () => {
+    const callers = new Set(rig.harness.calls.calls.map((c) => c.accessKeyId));
+    for (const caller of rig.harness.callers) expect([caller.logicalId, callers.has(caller.accessKeyId)]).toEqual([caller.logicalId, true]);
+    expect(report.unmapped).toEqual([]);
+    expect(report.evaluated).toBeGreaterThan(100);
+  });
+
+  it('allows every call each function made (identity policies, the bucket policy and the key policy)', () => {
+    expect(formatDenials(report.denials)).toBe('');
+  });
+
+  it('lists the grants no call used; each one left is needed on a path these scenarios do not take', () => {
+    const qualified = report.unused.filter((g) => /:lambda:.*:function:[^:]+:\*$/.test(g.resource));
+    const unused = report.unused.filter((g) => !qualified.includes(g));
+    console.log(
+      `Over-grants (allowed, never called):\n${formatGrants(unused) || '(none)'}\n` +
+        `Qualified function ARNs granted by grantInvoke (accepted): ${qualified.length}\n` +
+        `Used by the Lambda and Step Functions services on the roles' behalf (not observable here): ${[...new Set(report.serviceSide.map((g) => g.action))].sort().join(', ')}`,
+    );
+    expect(unused.map(grantKey).filter((k) => !(k in NEEDED_BUT_NOT_EXERCISED))).toEqual([]);
+  });
+
+  it('lets the state machine invoke exactly the functions its definition references, each Task outlasting its function', () => {
+    expect(stateMachineInvokeGrants(rig.harness.stack, rig.harness.stateMachine)).toEqual({ notAllowed: [], extra: [] });
+    expect(timeoutMismatches(rig.harness.stack, rig.harness.stateMachine)).toEqual([]);
+  });
+
+  it('lets API Gateway and EventBridge invoke the functions they invoked (AWS::Lambda::Permission)', () => {
+    expect(rig.harness.serviceInvocations.map((s) => s.principal).sort()).toEqual(expect.arrayContaining(['apigateway.amazonaws.com', 'events.amazonaws.com']));
+    expect(unpermittedServiceInvocations(rig.harness.stack, rig.harness.serviceInvocations)).toEqual([]);
+  });
+
+  type Mutation = { name: string; expected: RegExp; mutate: (template: CfnTemplate) => void };
+  const statementsOfRole = (template: CfnTemplate, rolePrefix: string) => {
+    const policy = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::IAM::Policy' && ((r.Properties?.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref.startsWith(rolePrefix)),
+    );
+    return (policy!.Properties!.PolicyDocument as { Statement: Array<{ Sid?: string; Action: string | string[] }> }).Statement;
+  };
+  const withoutAction = (template: CfnTemplate, rolePrefix: string, action: string) => {
+    const statements = statementsOfRole(template, rolePrefix);
+    for (const s of statements) s.Action = ([] as string[]).concat(s.Action).filter((a) => a !== action);
+    statements.splice(0, statements.length, ...statements.filter((s) => ([] as string[]).concat(s.Action).length > 0));
+  };
+  const mutations: Mutation[] = [
+    { name: 'kms:GenerateDataKey from the copy role', expected: /WorkflowCopyAttachmentFunction\w+ \(role WorkflowCopyAttachmentRole\w+\) is not allowed kms:GenerateDataKey on arn:aws:kms:[^:]+:\d+:key\//, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 'kms:GenerateDataKey') },
+    { name: 's3:ListBucket from the copy role', expected: /is not allowed s3:ListBucket on arn:aws:s3:::attachmentvault-archivebucket\w+:/, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 's3:ListBucket') },
+    { name: 'secretsmanager:GetSecretValue from the webhook role', expected: /IngressWebhookFunction\w+ \(role IngressWebhookRole\w+\) is not allowed secretsmanager:GetSecretValue on arn:aws:secretsmanager:[^ ]+:secret:SecretsWebhookSigningSecret/, mutate: (t) => withoutAction(t, 'IngressWebhookRole', 'secretsmanager:GetSecretValue') },
+    { name: 'dynamodb:PutItem from the MarkTicket role', expected: /is not allowed dynamodb:PutItem on arn:aws:dynamodb:[^ ]+:table\/\S+/, mutate: (t) => withoutAction(t, 'WorkflowMarkTicketRole', 'dynamodb:PutItem') },
+    {
+      name: 'the redact role from the bucket policy’s readers',
+      expected: /WorkflowRedactVerifiedFunction\w+ \(role WorkflowRedactVerifiedRole\w+\) is not allowed s3:GetObject on arn:aws:s3:::[^ ]+: explicitly denied by bucket policy/,
+      mutate: (t) => {
+        const policy = Object.values(t.Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties).includes('DenyObjectReadsExceptVaultReaders'))!;
+        const deny = (policy.Properties!.PolicyDocument as { Statement: Array<{ Sid?: string; Condition: { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } } }> }).Statement.find((s) => s.Sid === 'DenyObjectReadsExceptVaultReaders')!;
+        deny.Condition.ArnNotEquals['aws:PrincipalArn'] = deny.Condition.ArnNotEquals['aws:PrincipalArn'].filter((r) => !JSON.stringify(r).includes('RedactVerifiedRole'));
+      },
+    },
+  ];
+
+  it.each(mutations.map((m) => [m.name, m] as const))('fails, naming the action and resource, without %s', (_name, mutation) => {
+    const template = structuredClone(rig.harness.stack.template);
+    mutation.mutate(template);
+    const denials = formatDenials(check(template).denials);
+    expect(denials).toMatch(mutation.expected);
+  });
+});
