@@ -18,6 +18,8 @@ export interface VaultConfig {
   contentHosts: string[];
   tags: { request: string; processing: string; archived: string; failed: string };
   mapMaxConcurrency: number;
+  /** Tickets of up to this many files copy in the inline Map with their lists in the state (COPY_INLINE_MAX_FILES). */
+  copyInlineMaxFiles: number;
   notifyFormat: NotifyFormat;
   /**
    * 0 = Object Lock off; > 0 = Object Lock on, GOVERNANCE mode, this many days of default retention.
@@ -46,6 +48,7 @@ export const CONTEXT_DEFAULTS = {
   tagArchived: 'vault_archived',
   tagFailed: 'vault_failed',
   mapMaxConcurrency: 4,
+  copyInlineMaxFiles: 200,
   notifyFormat: 'slack',
   objectLockDays: 0,
   noncurrentVersionExpirationDays: 90,
@@ -187,6 +190,7 @@ export function readVaultConfig(context: ContextReader): VaultConfig {
     tags,
     // Zendesk's rate limits are account-wide, so the Map stays narrow; 0 (unbounded) is not offered.
     mapMaxConcurrency: values.integer('mapMaxConcurrency', 1, 40),
+    copyInlineMaxFiles: values.integer('copyInlineMaxFiles', 0, 500),
     notifyFormat: values.oneOf('notifyFormat', NOTIFY_FORMATS, (s) => s.toLowerCase()),
     objectLockDays: values.integer('objectLockDays', 0, 36_500),
     noncurrentVersionExpirationDays: values.integer('noncurrentVersionExpirationDays', 1, 36_500),

@@ -60,6 +60,7 @@ export class AttachmentVaultStack extends Stack {
       TAG_ARCHIVED: config.tags.archived,
       TAG_FAILED: config.tags.failed,
       MAP_MAX_CONCURRENCY: String(config.mapMaxConcurrency),
+      COPY_INLINE_MAX_FILES: String(config.copyInlineMaxFiles),
       MAX_ATTACHMENT_MB: String(config.maxAttachmentMb),
       NOTIFY_FORMAT: config.notifyFormat,
       // The notify step replaces {executionArn}.

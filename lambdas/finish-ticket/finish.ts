@@ -21,8 +21,7 @@ export interface FinishInput {
   redaction: Pick<RedactResult, 'records'> & Partial<Pick<RedactResult, 'passes' | 'maxPasses' | 'commentsLeft' | 'projectedSeconds'>>;
 }
 
-/** Up to this many files the state's summary lists every file; a larger one lists only problems (SUMMARY_PROBLEMS_LISTED). */
-export const SUMMARY_INLINE_MAX_FILES = 200;
+/** A truncated summary in the state lists at most this many of the files not archived and redacted. */
 export const SUMMARY_PROBLEMS_LISTED = 50;
 
 /** The error name the execution fails with when a file is not safely archived and redacted. */
@@ -66,12 +65,13 @@ function isProblem(a: SummaryAttachment): boolean {
 }
 
 /**
- * The summary as the state carries it: whole up to SUMMARY_INLINE_MAX_FILES files; beyond, the first problems only,
- * `truncated`, and where the whole one is (the run's summary.json). Counts are always of every file.
+ * The summary as the state carries it: whole up to `inlineMaxFiles` files (COPY_INLINE_MAX_FILES, what fits the
+ * state); beyond, the first problems only, `truncated`, and where the whole one is (the run's summary.json). Counts
+ * are always of every file.
  */
-export function stateSummary(summary: Summary, file: RunFileRef | undefined): Summary {
+export function stateSummary(summary: Summary, file: RunFileRef | undefined, inlineMaxFiles = 200): Summary {
   const withFile = file ? { ...summary, file } : summary;
-  if (summary.attachments.length <= SUMMARY_INLINE_MAX_FILES) return withFile;
+  if (summary.attachments.length <= inlineMaxFiles) return withFile;
   return { ...withFile, attachments: summary.attachments.filter(isProblem).slice(0, SUMMARY_PROBLEMS_LISTED), truncated: true };
 }
 
@@ -89,6 +89,8 @@ export interface FinishDeps {
   locks: TicketLocks;
   /** Keeps the whole summary (the run's summary.json), while this execution still holds the ticket lock. */
   save?: (summary: Summary) => Promise<RunFileRef>;
+  /** COPY_INLINE_MAX_FILES: a summary of more files is truncated in the state (default 200). */
+  inlineMaxFiles?: number;
   /** This execution, which gives the ticket lock back once the ticket is tagged. */
   executionName: string;
 }
@@ -116,7 +118,7 @@ export async function finishTicket(input: FinishInput, deps: FinishDeps): Promis
   const file = await deps.save?.(summary);
   await deps.locks.release(input.ticketId, deps.executionName);
   return {
-    summary: stateSummary(summary, file),
+    summary: stateSummary(summary, file, deps.inlineMaxFiles),
     finalTag,
     tagged,
     ...(summary.status === 'FAILED' ? { error: INCOMPLETE_ERROR, cause: describeIncomplete(summary) } : {}),

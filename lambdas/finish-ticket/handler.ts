@@ -1,5 +1,5 @@
 import { parseCopyResults, parseRedactionRecords } from '../shared/copies.js';
-import { idempotencyTable, tagConfig } from '../shared/config.js';
+import { copyInlineMaxFiles, idempotencyTable, tagConfig } from '../shared/config.js';
 import { InvalidInput } from '../shared/errors.js';
 import { parseTicketId } from '../shared/ids.js';
 import { parseRunFileRef, runFilesFromEnv, type RunFiles } from '../shared/run-files.js';
@@ -38,6 +38,6 @@ export const handler = step('FinishTicket', async (event: unknown) => {
     copies: parseCopyResults(await runFiles.read(parseRunFileRef(event.copies.file, runFiles.bucket, 'copies.file'))),
     redaction: await redactionOf(event.redaction, runFiles),
   };
-  const deps = { zendesk: await zendeskFromEnv(), tags: tagConfig(), locks, executionName, save: (summary: unknown) => runFiles.write(executionName, 'summary', summary) };
+  const deps = { zendesk: await zendeskFromEnv(), tags: tagConfig(), locks, executionName, save: (summary: unknown) => runFiles.write(executionName, 'summary', summary), inlineMaxFiles: copyInlineMaxFiles() };
   return waitingForZendesk(event.zendeskWaits, () => finishTicket(input, deps));
 });

@@ -312,6 +312,11 @@ class Wiring {
         return JSON.parse(outcome.payload) as unknown;
       },
       onExecutionEnded: (record) => this.announce(record),
+      // The Distributed Map's ItemReader and ResultWriter act as the state machine's role: their calls are checked too.
+      mapRunS3: () => {
+        if (!this.endpoints) throw new HarnessConfigurationError('the endpoints are not started yet');
+        return new S3Client({ endpoint: this.endpoints.s3, region: this.aws.region, forcePathStyle: true, credentials: { accessKeyId: invoker.accessKeyId, secretAccessKey: 'local-secret', sessionToken: `session-${invoker.logicalId}` } });
+      },
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
       ...(options.contentionRetryMs !== undefined ? { contentionRetryMs: options.contentionRetryMs } : {}),
       ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),

@@ -12,6 +12,7 @@ import {
   substitute,
   taskStates,
 } from './definition.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { archiveSettings } from '../../lambdas/shared/config.js';
 import { createS3Client } from '../../lambdas/shared/s3.js';
 import { asLocalTask, isDistributedMap, runDistributedMap, type ChildOutcome, type ChildRun, type MapState } from './distributed-map.js';
@@ -57,6 +58,11 @@ export interface LocalEngineOptions {
   afterTask?: (stateName: string, input: unknown, output: unknown) => void | Promise<void>;
   /** Lower history limit for tests (default Step Functions' 25,000). */
   historyLimit?: number;
+  /**
+   * The S3 client a Distributed Map's ItemReader and ResultWriter use (the state machine's role in AWS). Default: one
+   * from the environment (AWS_ENDPOINT_URL_S3, S3_FORCE_PATH_STYLE), made when a Map Run first needs it.
+   */
+  mapRunS3?: () => S3Client;
   /** Called for each history event as it happens (progress display). */
   onEvent?: (event: HistoryEvent, executionName: string) => void;
   /**
@@ -89,6 +95,7 @@ const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
  * handlers build their clients from it when imported.
  */
 export class LocalEngine {
+  private mapRunS3: S3Client | undefined;
   private readonly running = new Map<string, StartedExecution & { input: string }>();
   /** Names whose start is in progress (history checked and saved asynchronously). */
   private readonly starting = new Map<string, Promise<StartedExecution & { input: string }>>();
@@ -277,13 +284,13 @@ export class LocalEngine {
    */
   private mapRunHandlers(record: ExecutionRecord, run: ExecutionRun, measured: ChildLimits): Record<string, (input: unknown) => Promise<unknown>> {
     if (this.distributed.size === 0) return {};
-    const s3 = createS3Client(archiveSettings(process.env));
+    const s3 = () => (this.mapRunS3 ??= this.options.mapRunS3?.() ?? createS3Client(archiveSettings(process.env)));
     return Object.fromEntries(
       [...this.distributed.entries()].map(([name, { state, machine }]) => [
         name,
         (event: unknown) =>
           runDistributedMap(name, state, event as { input: unknown; execution: { Id: string; Name: string } }, {
-            s3,
+            s3: s3(),
             startChild: (input, index, childName) => this.startChild({ record, mapName: name, machine, run, measured }, input, index, childName),
           }),
       ]),

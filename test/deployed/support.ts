@@ -69,7 +69,8 @@ export async function openDeployedRig(): Promise<DeployedRig> {
   const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   let synth: VaultSynth;
   try {
-    synth = synthVault({ bundle: true });
+    // Tickets of more than two files copy in the Distributed Map (ItemReader, ResultWriter, child executions).
+    synth = synthVault({ bundle: true, context: { copyInlineMaxFiles: 2 } });
   } finally {
     quiet.mockRestore();
   }
