@@ -277,8 +277,11 @@ export function dynamoArchiveIndex(doc: DynamoDBDocumentClient, tableName: strin
 }
 
 /** The document client of the index and audit tables (the local runtime's own endpoint when it sets one). */
-export function createIndexDocumentClient(settings: Pick<ArchiveIndexSettings, 'endpoint' | 'region'>): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ region: settings.region, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
+export function createIndexDocumentClient(
+  settings: Pick<ArchiveIndexSettings, 'endpoint' | 'region'>,
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ region: settings.region, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}), ...(credentials ? { credentials } : {}) });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
