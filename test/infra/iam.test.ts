@@ -72,7 +72,8 @@ describe('archive access', () => {
   });
 
   it('copy step may GenerateDataKey and Decrypt with the archive key, through S3 only', () => {
-    const kms = roleStatements(vault.template, roleIds.CopyAttachmentFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    // (ArchiveIndexKey is the index table's use of the key, through DynamoDB only: archive-index.test.ts.)
+    const kms = roleStatements(vault.template, roleIds.CopyAttachmentFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')) && s.Sid !== 'ArchiveIndexKey');
     expect(kms).toHaveLength(1);
     expect(actionsOf(kms[0] as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(resourcesOf(kms[0] as Statement)).toEqual([resolve(vault.stack.archive.key.keyArn)]);
@@ -85,7 +86,8 @@ describe('archive access', () => {
     for (const { action, resources } of grants('RedactVerifiedFunctionArn', 's3')) {
       if (action !== 's3:ListBucket') expect(resources).toEqual([objects]);
     }
-    expect(actions('RedactVerifiedFunctionArn', 'kms')).toEqual(['kms:Decrypt']);
+    const kms = roleStatements(vault.template, roleIds.RedactVerifiedFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')) && s.Sid !== 'ArchiveIndexKey');
+    expect(kms.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
   });
 
   it('no other Lambda has S3, KMS or DynamoDB access', () => {
@@ -97,10 +99,10 @@ describe('archive access', () => {
     }
   });
 
-  it('only the copy and redact roles (and the reader role) may read objects', () => {
+  it('only the copy and redact roles (and the reader and signer roles) may read objects', () => {
     const readers = rolesAllowing(vault.template, 's3:GetObject');
     expect(readers).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, logicalId(vault.stack.archive.readerRole)].sort(),
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, logicalId(vault.stack.archive.readerRole), logicalId(vault.stack.archiveRoles.signer)].sort(),
     );
   });
 });
@@ -144,8 +146,10 @@ describe('workflow and secrets', () => {
 
   it('the idempotency table is read/write for the copy and redact roles; the webhook writes only its own webhook# records', () => {
     const lockRoles = [roleIds.MarkTicketFunctionArn, roleIds.FinishTicketFunctionArn, logicalId(vault.stack.workflow.release.role)];
+    // The archive's reading side puts into its own tables (archive-index.test.ts): the audit trail, and reindex's rebuild.
+    const readingSide = [vault.stack.archive.readerRole, vault.stack.archiveRoles.signer, vault.stack.archiveRoles.eraser, vault.stack.viewer.fn.role].map(logicalId);
     expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, ...lockRoles].sort(),
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, ...lockRoles, ...readingSide].sort(),
     );
     // MarkTicket, FinishTicket and release-ticket touch only the ticket lock's items, and read only this machine's executions.
     for (const role of lockRoles) {
@@ -163,7 +167,12 @@ describe('workflow and secrets', () => {
     const table = resolve(vault.stack.idempotency.table.tableArn);
     for (const name of ['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn'] as const) {
       expect(actions(name, 'dynamodb')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
-      for (const grant of grants(name, 'dynamodb')) expect(grant.resources).toEqual([table]);
+      const index = resolve(vault.stack.archiveIndex.index.tableArn);
+      // The idempotency table, and UpdateItem on the archive index (its item of the file).
+      for (const grant of grants(name, 'dynamodb')) {
+        const onIndex = JSON.stringify(grant.resources) === JSON.stringify([index]);
+        expect([grant.action, onIndex ? 'index' : grant.resources]).toEqual([grant.action, onIndex && grant.action === 'dynamodb:UpdateItem' ? 'index' : [table]]);
+      }
     }
   });
 });
