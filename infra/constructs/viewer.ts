@@ -25,7 +25,7 @@ export interface ArchiveViewerProps {
 }
 
 /** The page's routes: served without a token (they hold no data). Everything under /api/ needs a verified JWT. */
-export const VIEWER_PAGE_PATHS = ['/', '/viewer.js', '/viewer.css'] as const;
+export const VIEWER_PAGE_PATHS = ['/', '/viewer.js', '/viewer.css', '/favicon.ico'] as const;
 
 /**
  * The viewer: an HTTP API whose /api/* routes sit behind a JWT authorizer (the stack's Cognito user pool, or the

@@ -86,6 +86,7 @@ function asset(deps: ViewerDeps, path: string): ViewerResponse | undefined {
   if (path === '/' || path === '/index.html') return type('text/html; charset=utf-8', pageHtml(deps.page), { 'content-security-policy': contentSecurityPolicy(deps) });
   if (path === '/viewer.js') return type('text/javascript; charset=utf-8', PAGE_SCRIPT);
   if (path === '/viewer.css') return type('text/css; charset=utf-8', PAGE_CSS);
+  if (path === '/favicon.ico') return { statusCode: 204, headers: { ...SECURITY_HEADERS }, body: '' };
   return undefined;
 }
 

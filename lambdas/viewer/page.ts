@@ -17,10 +17,6 @@ export interface PageConfig {
   scope?: string;
 }
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function pageHtml(config: PageConfig): string {
   const local = config.mode === 'local';
   return `<!doctype html>
@@ -30,7 +26,7 @@ export function pageHtml(config: PageConfig): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>attachment-vault archive${local ? ' (local)' : ''}</title>
 <link rel="stylesheet" href="viewer.css">
-<script type="application/json" id="config">${escapeHtml(JSON.stringify(config))}</script>
+<script type="application/json" id="config">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>
 <script src="viewer.js" defer></script>
 </head>
 <body>
