@@ -68,10 +68,8 @@ test('signs in, searches a ticket, previews an image, and the access log shows t
   await page.getByRole('button', { name: 'Preview id-card-front' }).click();
   const image = page.getByRole('img', { name: 'Preview of id-card-front' });
   await image.waitFor();
-  await page.waitForFunction(() => {
-    const img = document.querySelector('#preview-frame img') as HTMLImageElement | null;
-    return Boolean(img?.complete && img.naturalWidth > 0);
-  });
+  // The image really loaded through the signed link (evaluated in the page).
+  await page.waitForFunction("(() => { const img = document.querySelector('#preview-frame img'); return Boolean(img && img.complete && img.naturalWidth > 0); })()");
   const log = page.locator('#audit-table tbody tr').first();
   await log.getByText('view').waitFor();
   expect(await log.textContent()).toContain('Alice Example');
