@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ticketIdOf } from '../lambdas/shared/ids.js';
+import { ARCHIVE_USAGE } from './archive-usage.js';
 import { flushStdout, printJson, printLine, reserveStdout, UsageError } from './output.js';
 
 const USAGE = `Usage:
@@ -18,13 +19,17 @@ const USAGE = `Usage:
                                                 resume a failed execution where it failed (AWS only)
   attachment-vault rerun --ticket <id> [--local]
                                                 a new execution for the ticket
+${ARCHIVE_USAGE}
+  attachment-vault viewer [--port 8788]         the archive viewer on 127.0.0.1, with a local sign-in stand-in
 
 Environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN or ZENDESK_OAUTH_CLIENT_ID + ZENDESK_OAUTH_CLIENT_SECRET,
 ZENDESK_CONTENT_HOSTS, ARCHIVE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_S3, S3_FORCE_PATH_STYLE, NOTIFY_WEBHOOK_URL,
 NOTIFY_FORMAT, ZENDESK_WEBHOOK_SECRET. Without ZENDESK_URL the embedded sandbox Zendesk and S3 are used
 (zendesk setup needs ZENDESK_URL). executions/rerun use the deployed state machine (STATE_MACHINE_ARN or
 --state-machine-arn, AWS credentials as for the AWS CLI), or with --local the local engine's histories in
-ATTACHMENT_VAULT_DATA_DIR (default .local).
+ATTACHMENT_VAULT_DATA_DIR (default .local). archive uses the deployed archive (ARCHIVE_BUCKET, ARCHIVE_INDEX_TABLE,
+ARCHIVE_AUDIT_TABLE, ARCHIVE_SIGNER_ROLE_ARN, ARCHIVE_ERASER_ROLE_ARN, ARCHIVE_READER_ROLE_ARN), or with --local (and
+viewer) the one under ATTACHMENT_VAULT_DATA_DIR, where the actor is ATTACHMENT_VAULT_ACTOR or the OS user.
 Exit codes: 0 succeeded, 1 failed, 2 usage or configuration error.`;
 
 const CONFIG_ERRORS = new Set(['UsageError', 'ConfigurationError', 'LocalConfigurationError']);
@@ -226,6 +231,14 @@ async function runCommand(argv: string[]): Promise<number> {
         return await executions(rest);
       case 'rerun':
         return await rerun(rest);
+      case 'archive': {
+        const { archive } = await import('./archive.js');
+        return await archive(rest);
+      }
+      case 'viewer': {
+        const { viewerCommand } = await import('./viewer.js');
+        return await viewerCommand(rest);
+      }
       default:
         throw new UsageError(`Unknown command "${command}"`);
     }

@@ -35,6 +35,21 @@ export interface VaultConfig {
   logLevel: LogLevel;
   apiThrottleRateLimit: number;
   apiThrottleBurstLimit: number;
+  /** 0 = keep forever; > 0 = archived objects (every version) and their index items expire after this many days. */
+  retentionDays: number;
+  viewer: ViewerConfig;
+}
+
+/** Who signs in to the viewer: the stack's own Cognito user pool, or the team's OIDC provider. */
+export interface ViewerConfig {
+  /** Unset: the stack creates a Cognito user pool (and its hosted sign-in domain). */
+  oidc?: { issuer: string; audience: string };
+  /** The group whose members may read the archive (default vault-readers). */
+  group: string;
+  /** The claim that lists a person's groups: `cognito:groups` for the user pool, `groups` for OIDC unless set. */
+  groupsClaim: string;
+  /** The Cognito hosted domain's prefix (default `<stackName>-viewer-<account>`, lower case). */
+  cognitoDomainPrefix?: string;
 }
 
 /** The subdomain cdk.json ships with: synth works out of the box, and the stack warns until it is replaced. */
@@ -60,6 +75,12 @@ export const CONTEXT_DEFAULTS = {
   logLevel: 'INFO',
   apiThrottleRateLimit: 10,
   apiThrottleBurstLimit: 20,
+  retentionDays: 0,
+  viewerOidcIssuer: '',
+  viewerOidcAudience: '',
+  viewerGroup: 'vault-readers',
+  viewerGroupsClaim: '',
+  viewerCognitoDomainPrefix: '',
 } as const;
 
 export type ContextReader = (key: string) => unknown;
@@ -171,6 +192,39 @@ function readLogRetentionDays(values: ContextValues): number {
   return logRetentionDays;
 }
 
+const GROUP = /^[\w+=,.@:-]{1,128}$/;
+const CLAIM = /^[\w:./-]{1,128}$/;
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function readViewer(values: ContextValues): ViewerConfig {
+  const issuer = values.text('viewerOidcIssuer');
+  const audience = values.text('viewerOidcAudience');
+  if (issuer && !isHttpsUrl(issuer)) values.fail('viewerOidcIssuer', 'must be the https:// issuer URL of your OIDC provider', issuer);
+  if (issuer && !audience) values.fail('viewerOidcAudience', 'is required with viewerOidcIssuer (the client ID the tokens are issued for)', audience);
+  if (!issuer && audience) values.fail('viewerOidcIssuer', 'is required with viewerOidcAudience', issuer);
+  const group = values.matching('viewerGroup', GROUP, 'must be a group name (1-128 of letters, digits and + = , . @ : _ -)');
+  const claim = values.text('viewerGroupsClaim');
+  if (claim && !CLAIM.test(claim)) values.fail('viewerGroupsClaim', 'must be a claim name', claim);
+  const prefix = values.text('viewerCognitoDomainPrefix').toLowerCase();
+  if (prefix && (!DOMAIN_PREFIX.test(prefix) || /aws|amazon|cognito/.test(prefix))) {
+    values.fail('viewerCognitoDomainPrefix', 'must be lower-case letters, digits and -, without aws, amazon or cognito', prefix);
+  }
+  return {
+    ...(issuer && audience ? { oidc: { issuer: issuer.replace(/\/+$/, ''), audience } } : {}),
+    group,
+    groupsClaim: claim || (issuer ? 'groups' : 'cognito:groups'),
+    ...(prefix ? { cognitoDomainPrefix: prefix } : {}),
+  };
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates the whole configuration; throws one ContextError listing every invalid key. */
 export function readVaultConfig(context: ContextReader): VaultConfig {
   const values = new ContextValues(context);
@@ -182,6 +236,8 @@ export function readVaultConfig(context: ContextReader): VaultConfig {
   const logRetentionDays = readLogRetentionDays(values);
   const apiThrottleRateLimit = values.integer('apiThrottleRateLimit', 1, 10_000);
   const apiThrottleBurstLimit = values.integer('apiThrottleBurstLimit', 1, 5_000);
+  const retentionDays = values.integer('retentionDays', 0, 36_500);
+  const viewer = readViewer(values);
 
   const config: VaultConfig = {
     stackName: values.matching('stackName', STACK_NAME, 'must be a CloudFormation stack name (letters, digits, -; starts with a letter)'),
@@ -201,7 +257,12 @@ export function readVaultConfig(context: ContextReader): VaultConfig {
     logLevel: values.oneOf('logLevel', LOG_LEVELS, (s) => s.toUpperCase()),
     apiThrottleRateLimit,
     apiThrottleBurstLimit,
+    retentionDays,
+    viewer,
   };
+  if (retentionDays > 0 && config.objectLockDays > retentionDays) {
+    values.fail('retentionDays', `must be at least objectLockDays (${config.objectLockDays}): a locked version cannot expire before its retention ends`, retentionDays);
+  }
 
   if (values.problems.length > 0) {
     throw new ContextError(

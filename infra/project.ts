@@ -18,6 +18,7 @@ export const LAMBDA_ENTRIES = {
   finishTicket: 'lambdas/finish-ticket/handler.ts',
   notify: 'lambdas/notify/handler.ts',
   releaseTicket: 'lambdas/release-ticket/handler.ts',
+  viewer: 'lambdas/viewer/handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

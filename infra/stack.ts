@@ -2,6 +2,9 @@ import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { PLACEHOLDER_SUBDOMAIN, type VaultConfig } from './config.js';
 import { Archive } from './constructs/archive.js';
+import { ArchiveIndexStore } from './constructs/archive-index.js';
+import { ArchiveRoles } from './constructs/archive-roles.js';
+import { ArchiveViewer } from './constructs/viewer.js';
 import { IdempotencyStore } from './constructs/idempotency.js';
 import { Ingress } from './constructs/ingress.js';
 import { Observability } from './constructs/observability.js';
@@ -24,6 +27,9 @@ export interface AttachmentVaultStackProps extends StackProps {
  * | Workflow      | six step Lambdas, state machine from the ASL file, its log group     |
  * | Ingress       | HTTP API, POST /webhooks/zendesk, webhook Lambda                     |
  * | Observability | alarms, EventBridge rule, encrypted SNS topic                        |
+ * | ArchiveIndex  | archive index and audit trail tables (archive key, PITR)             |
+ * | ArchiveRoles  | signer and erasure roles (assumed per person)                        |
+ * | Viewer        | viewer HTTP API, JWT authorizer (Cognito or OIDC), viewer Lambda     |
  */
 export class AttachmentVaultStack extends Stack {
   readonly archive: Archive;
@@ -32,6 +38,9 @@ export class AttachmentVaultStack extends Stack {
   readonly workflow: Workflow;
   readonly ingress: Ingress;
   readonly observability: Observability;
+  readonly archiveIndex: ArchiveIndexStore;
+  readonly archiveRoles: ArchiveRoles;
+  readonly viewer: ArchiveViewer;
 
   constructor(scope: Construct, id: string, props: AttachmentVaultStackProps) {
     super(scope, id, props);
@@ -41,7 +50,9 @@ export class AttachmentVaultStack extends Stack {
     this.archive = new Archive(this, 'Archive', {
       objectLockDays: config.objectLockDays,
       noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
+      retentionDays: config.retentionDays,
     });
+    this.archiveIndex = new ArchiveIndexStore(this, 'ArchiveIndex', this.archive);
     this.secrets = new VaultSecrets(this, 'Secrets');
     this.idempotency = new IdempotencyStore(this, 'Idempotency');
 
@@ -74,6 +85,8 @@ export class AttachmentVaultStack extends Stack {
       environment,
       logRetention: config.logRetentionDays,
     });
+
+    ({ roles: this.archiveRoles, viewer: this.viewer } = this.createReadingSide(config, environment));
 
     this.ingress = new Ingress(this, 'Ingress', {
       stateMachine: this.workflow.stateMachine,
@@ -112,7 +125,39 @@ export class AttachmentVaultStack extends Stack {
       WebhookSecretArn: [this.secrets.webhookSigning.secretArn, 'Fill: {"secret"} (the Zendesk webhook signing secret)'],
       NotifySecretArn: [this.secrets.notifyUrl.secretArn, 'Fill: {"url"} (Slack or Zapier webhook URL)'],
       AlertsTopicArn: [this.observability.topic.topicArn, 'Alerts (subscribe more endpoints here)'],
+      ViewerUrl: [this.viewer.url, 'The archive viewer (sign in as a member of the readers group)'],
+      ArchiveIndexTableName: [this.archiveIndex.index.tableName, 'ARCHIVE_INDEX_TABLE for attachment-vault archive'],
+      ArchiveAuditTableName: [this.archiveIndex.audit.tableName, 'ARCHIVE_AUDIT_TABLE for attachment-vault archive'],
+      ArchiveSignerRoleArn: [this.archiveRoles.signer.roleArn, 'ARCHIVE_SIGNER_ROLE_ARN: list, open and audit'],
+      ArchiveEraserRoleArn: [this.archiveRoles.eraser.roleArn, 'ARCHIVE_ERASER_ROLE_ARN: erase'],
+      ...(this.viewer.userPool ? { ViewerUserPoolId: [this.viewer.userPool.userPoolId, 'Add readers here (group ' + config.viewer.group + ')'] as [string, string] } : {}),
     };
     for (const [name, [value, description]] of Object.entries(outputs)) new CfnOutput(this, name, { value, description });
+  }
+
+  /** The archive's reading side: index writes by the workflow, the signer and erasure roles, the viewer. */
+  private createReadingSide(config: VaultConfig, environment: Record<string, string>): { roles: ArchiveRoles; viewer: ArchiveViewer } {
+    this.wireArchiveIndex(config.retentionDays);
+    const roles = new ArchiveRoles(this, 'ArchiveRoles', { archive: this.archive, index: this.archiveIndex });
+    const viewer = new ArchiveViewer(this, 'Viewer', {
+      archive: this.archive,
+      index: this.archiveIndex,
+      roles,
+      config: config.viewer,
+      environment,
+      throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+      logRetention: config.logRetentionDays,
+    });
+    return { roles, viewer };
+  }
+
+  /** The copy step records verified copies, the redaction step confirmed redactions (UpdateItem, through the archive key). */
+  private wireArchiveIndex(retentionDays: number): void {
+    this.archiveIndex.grantReindexer(this.archive.readerRole);
+    for (const step of [this.workflow.steps.CopyAttachmentFunctionArn, this.workflow.steps.RedactVerifiedFunctionArn]) {
+      step.fn.addEnvironment('ARCHIVE_INDEX_TABLE', this.archiveIndex.index.tableName);
+      step.fn.addEnvironment('ARCHIVE_RETENTION_DAYS', String(retentionDays));
+      this.archiveIndex.grantWorkflowWriter(step.role);
+    }
   }
 }

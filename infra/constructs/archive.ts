@@ -15,7 +15,12 @@ export interface ArchiveProps {
   /** 0 = Object Lock off; > 0 = Object Lock on in GOVERNANCE mode with this many days of default retention. */
   objectLockDays: number;
   noncurrentVersionExpirationDays: number;
+  /** 0 = keep; > 0 = every version of an archived object expires this many days after it was written. */
+  retentionDays?: number;
 }
+
+/** The bucket policy refuses signatures older than this (s3:signatureAge, milliseconds): links live at most 5 minutes. */
+export const MAX_SIGNATURE_AGE_MS = 300_000;
 
 /** Objects live under `tickets/{ticketId}/{attachmentId}`; every grant is scoped to this prefix. */
 export const ARCHIVE_PREFIX = 'tickets/';
@@ -44,6 +49,7 @@ export class Archive extends Construct {
   private readonly readerArns: string[] = [];
   /** Roles that decrypt run files only (runs/*): the key lets them, the bucket policy still keeps them off tickets/*. */
   private readonly runFileReaderArns: string[] = [];
+  private readonly eraserArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
@@ -53,6 +59,7 @@ export class Archive extends Construct {
     this.bucket = this.createBucket(props);
     this.readerRole = this.createReaderRole();
     this.denyReadsExceptVaultReaders();
+    this.denyStaleSignaturesAndForeignDeletes();
   }
 
   private createKey(): Key {
@@ -82,6 +89,7 @@ export class Archive extends Construct {
   /** The archive itself, encrypted with the key, logging to the access-log bucket (both created first). */
   private createBucket(props: ArchiveProps): Bucket {
     const objectLock = props.objectLockDays > 0;
+    const retention = props.retentionDays ?? 0;
     return new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -101,11 +109,13 @@ export class Archive extends Construct {
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         {
           id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpirationDays),
+          // With retention, a version made noncurrent (by expiry or a rewrite) goes within the retention period too.
+          noncurrentVersionExpiration: Duration.days(retention ? Math.min(props.noncurrentVersionExpirationDays, retention) : props.noncurrentVersionExpirationDays),
           expiredObjectDeleteMarker: true,
         },
         // Run files are rewritten (redaction.json once per pass) and needed only while a run can be redriven.
         { id: 'expire-run-files', prefix: RUNS_PREFIX, expiration: Duration.days(RUN_FILES_DAYS), noncurrentVersionExpiration: Duration.days(1) },
+        ...(retention ? [{ id: 'expire-after-retention', prefix: ARCHIVE_PREFIX, expiration: Duration.days(retention) }] : []),
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -176,9 +186,64 @@ export class Archive extends Construct {
         principals: [new AnyPrincipal()],
         actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
         resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': keyUsers } },
+        // The archive index and audit tables are encrypted with this key too: DynamoDB's use of it is not denied
+        // here, and their resource policies refuse item reads to everyone but these readers (ArchiveIndexStore).
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': keyUsers }, StringNotEquals: { 'kms:ViaService': this.dynamodbService() } },
       }),
     );
+  }
+
+  /**
+   * Links live at most 300 s: signatures older than that are refused for every reader (s3:signatureAge). Only the
+   * erasure role may delete (a version, a delete marker) or bypass governance retention; lifecycle expiry is S3's own.
+   */
+  private denyStaleSignaturesAndForeignDeletes(): void {
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenySignaturesOlderThan300Seconds',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { NumericGreaterThan: { 's3:signatureAge': MAX_SIGNATURE_AGE_MS } },
+      }),
+    );
+    const erasers = Lazy.list({ produce: () => this.eraserArns });
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyDeletesExceptErasure',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': erasers } },
+      }),
+    );
+  }
+
+  /** The signer role: it signs the viewer's and `archive open`'s links, so it reads objects (and decrypts through S3). */
+  grantSigner(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'SignArchivedObjectLinks', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [this.objectsArn()] }));
+    this.grantDecryptThroughS3(role);
+    this.allowObjectReads(role);
+  }
+
+  /** The erasure role: list every version, delete versions and delete markers, bypass governance retention. */
+  grantEraser(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ListArchiveVersions', actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [this.bucket.bucketArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'EraseArchivedObjects',
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:GetObjectRetention'],
+        resources: [this.objectsArn()],
+      }),
+    );
+    this.eraserArns.push(role.roleArn);
+  }
+
+  /** `dynamodb.<region>.amazonaws.com`: the kms:ViaService of the index and audit tables' key use. */
+  dynamodbService(): string {
+    return `dynamodb.${this.key.stack.region}.amazonaws.com`;
   }
 
   /** `arn:…:bucket/tickets/*` */

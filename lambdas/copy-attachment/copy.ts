@@ -12,6 +12,7 @@ import {
   SizeMismatch,
   skipReasonOf,
 } from '../shared/errors.js';
+import type { ArchiveIndexWriter } from '../shared/archive-index.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
 import type { ZendeskApi, ZendeskAttachment } from '../shared/zendesk/types.js';
 
@@ -25,7 +26,13 @@ export interface CopyDeps {
   logger: CopyLogger;
   /** Longest wait for the next chunk of a download body; default downloadIdleTimeoutMs(process.env). */
   downloadIdleTimeoutMs?: number;
+  /** The archive index (ARCHIVE_INDEX_TABLE): told of every verified copy. Unset: no index. */
+  index?: ArchiveIndexWriter;
+  now?: () => Date;
 }
+
+/** A copy result with the object version it verified (for the index; never in state data). */
+type VerifiedCopy = CopyResult & { versionId?: string };
 
 /**
  * The body, unchanged, except that a read which waits longer than `idleMs` for the next chunk fails with
@@ -153,7 +160,7 @@ async function readAttachment(deps: CopyDeps): Promise<{ attachment: ZendeskAtta
  * when the file Zendesk serves now hashes to the same SHA-256 (a download without upload). Returns the result, or the
  * keys that do not hold the file (to be copied over).
  */
-async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: string[]): Promise<CopyResult | { unverifiedKeys: string[] }> {
+async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: string[]): Promise<VerifiedCopy | { unverifiedKeys: string[] }> {
   const { input, s3, settings, logger } = deps;
   const { attachmentId, commentId } = input.attachment;
   const size = attachment.size;
@@ -180,11 +187,12 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
     sha256: source.sha256,
     ...(verification.crc32 ? { crc32: verification.crc32 } : {}),
     ...(verification.contentType ? { contentType: verification.contentType } : {}),
+    ...(verification.versionId ? { versionId: verification.versionId } : {}),
   };
 }
 
 /** Downloads the file and writes it as one verified object. */
-async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedKeys: string[]): Promise<CopyResult> {
+async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedKeys: string[]): Promise<VerifiedCopy> {
   const { input, zendesk, s3, settings, logger } = deps;
   const { attachmentId, commentId } = input.attachment;
   const size = attachment.size;
@@ -201,7 +209,19 @@ async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedK
         queueSize: settings.queueSize,
         ...(settings.sseKmsKeyId ? { sseKmsKeyId: settings.sseKmsKeyId } : {}),
       },
-      { ticketId: input.ticketId, commentId, attachmentId, size, fileName: attachment.file_name, declaredContentType: attachment.content_type || download.contentType, body },
+      {
+        ticketId: input.ticketId,
+        commentId,
+        attachmentId,
+        size,
+        fileName: attachment.file_name,
+        declaredContentType: attachment.content_type || download.contentType,
+        body,
+        ...(input.ticketContext?.requesterId ? { requesterId: input.ticketContext.requesterId } : {}),
+        ...(input.ticketContext?.brandId ? { brandId: input.ticketContext.brandId } : {}),
+        ...(input.ticketContext?.createdAt ? { ticketCreatedAt: input.ticketContext.createdAt } : {}),
+        ...(input.executionName ? { archivedBy: input.executionName } : {}),
+      },
     );
     // An unverified object under another extension (the name or the detection changed) is left alone: the copy
     // step has no DeleteObject right, the object lacks a valid sha256 so nothing trusts it, and the next run
@@ -209,7 +229,8 @@ async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedK
     const stale = unverifiedKeys.filter((key) => key !== copy.key);
     if (stale.length > 0) logger.warn('unverified earlier copy left in place', { attachmentId, staleKeys: stale });
     logger.info('attachment archived', { attachmentId, s3Key: copy.key, bytes: copy.bytes, method: copy.verification.method, replaced: unverifiedKeys.includes(copy.key) });
-    return { attachmentId, commentId, size, outcome: 'archived', s3Key: copy.key, bytes: copy.bytes, sha256: copy.sha256, ...(copy.crc32 ? { crc32: copy.crc32 } : {}), contentType: copy.contentType };
+    const versionId = copy.verification.versionId;
+    return { attachmentId, commentId, size, outcome: 'archived', s3Key: copy.key, bytes: copy.bytes, sha256: copy.sha256, ...(copy.crc32 ? { crc32: copy.crc32 } : {}), contentType: copy.contentType, ...(versionId ? { versionId } : {}) };
   } catch (error) {
     abort.abort();
     if (error instanceof DownloadIncomplete) return confirmLengthMismatch(error, deps, attachment.content_url, size);
@@ -220,7 +241,28 @@ async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedK
 async function archive(deps: CopyDeps): Promise<CopyResult> {
   const { attachment, keys } = await readAttachment(deps);
   const earlier = await earlierCopy(deps, attachment, keys);
-  return 'outcome' in earlier ? earlier : upload(deps, attachment, earlier.unverifiedKeys);
+  const { versionId, ...result } = 'outcome' in earlier ? earlier : await upload(deps, attachment, earlier.unverifiedKeys);
+  // The one place the index learns of a verified copy (archived or already archived); the file name goes only there.
+  if (deps.index && result.s3Key && result.sha256) {
+    const context = deps.input.ticketContext ?? {};
+    await deps.index.recordArchived({
+      ticketId: deps.input.ticketId,
+      commentId: String(result.commentId),
+      attachmentId: String(result.attachmentId),
+      ...(context.requesterId ? { requesterId: context.requesterId } : {}),
+      ...(context.brandId ? { brandId: context.brandId } : {}),
+      ...(context.createdAt ? { ticketCreatedAt: context.createdAt } : {}),
+      fileName: attachment.file_name,
+      contentType: result.contentType ?? attachment.content_type,
+      size: result.size,
+      sha256: result.sha256,
+      s3Key: result.s3Key,
+      ...(versionId ? { versionId } : {}),
+      archivedAt: (deps.now ?? (() => new Date()))().toISOString(),
+      ...(deps.input.executionName ? { executionName: deps.input.executionName } : {}),
+    });
+  }
+  return result;
 }
 
 /**

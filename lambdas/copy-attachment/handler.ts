@@ -2,6 +2,7 @@ import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { archiveWriterSettings } from '../shared/archive.js';
+import { archiveIndexFromEnv } from '../shared/archive-index.js';
 import type { Env } from '../shared/config.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
 import { logger } from '../shared/logger.js';
@@ -19,7 +20,7 @@ import { parseCopyEvent } from './event.js';
  * a lost Lambda response replays the result instead of copying again.
  *
  * Environment: ARCHIVE_BUCKET, IDEMPOTENCY_TABLE (required); AWS_REGION, AWS_ENDPOINT_URL_S3, S3_FORCE_PATH_STYLE,
- * AWS_ENDPOINT_URL_DYNAMODB, COPY_PART_SIZE_MB, COPY_QUEUE_SIZE, MAX_ATTACHMENT_MB, SSE_KMS_KEY_ID (optional);
+ * AWS_ENDPOINT_URL_DYNAMODB, ARCHIVE_INDEX_TABLE and ARCHIVE_RETENTION_DAYS (the archive index), COPY_PART_SIZE_MB, COPY_QUEUE_SIZE, MAX_ATTACHMENT_MB, SSE_KMS_KEY_ID (optional);
  * the Zendesk client's: ZENDESK_URL, ZENDESK_CONTENT_HOSTS, ZENDESK_SECRET_ARN or the local credential variables.
  */
 
@@ -38,13 +39,14 @@ interface CopyRunner {
 function createRunner(env: Env): CopyRunner {
   const settings = archiveWriterSettings(env);
   const s3 = createS3Client(settings);
+  const index = archiveIndexFromEnv(env);
   const config = idempotencyConfig({
     eventKeyJmesPath: '[ticketId, attachment.attachmentId]',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRES_AFTER_SECONDS,
   });
   const copyOnce = makeIdempotent(
     async (input: CopyInput): Promise<StoredCopy> => {
-      const result = await copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger });
+      const result = await copyAttachment({ input, zendesk: await zendeskFromEnv(env), s3, settings, logger, ...(index ? { index } : {}) });
       return recordedCopy(result, input);
     },
     { persistenceStore: idempotencyPersistence(IDEMPOTENCY_KEY_PREFIX, { env }), config },

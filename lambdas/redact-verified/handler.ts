@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { redactionSettings, type Env, type RedactionSettings } from '../shared/config.js';
 import { archiveWriterSettings } from '../shared/archive.js';
+import { archiveIndexFromEnv } from '../shared/archive-index.js';
 import { InvalidInput } from '../shared/errors.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
 import { createS3Client } from '../shared/s3.js';
@@ -36,6 +37,7 @@ function createRunner(env: Env): RedactRunner {
   const archive = archiveWriterSettings(env);
   const settings = redactionSettings(env);
   const s3 = createS3Client(archive);
+  const index = archiveIndexFromEnv(env);
   const config = idempotencyConfig({ eventKeyJmesPath: '[ticketId, commentId, attachmentIds]', expiresAfterSeconds: settings.idempotencySeconds });
   const persistence = idempotencyPersistence('redact-verified', { env });
   const redactCommentOnce = makeIdempotent(async (request: CommentRedaction) => redactCommentNow(await zendeskFromEnv(env), request), {
@@ -54,6 +56,7 @@ function createRunner(env: Env): RedactRunner {
       maxPasses: settings.maxPasses,
       maxWaitSeconds: settings.maxWaitSeconds,
       ticketWindowSeconds: settings.ticketWindowSeconds,
+      ...(index ? { index } : {}),
     }),
   };
 }

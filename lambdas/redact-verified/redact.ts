@@ -3,6 +3,7 @@ import type { CopyResult, RedactInput, RedactionRecord, RedactResult } from '../
 import type { ZendeskApi, ZendeskAttachment, ZendeskComment } from '../shared/zendesk/types.js';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
 import type { RedactionCheck } from './check.js';
+import type { ArchiveIndexWriter } from '../shared/archive-index.js';
 
 /** A record that is settled: confirmed redacted, or never to be redacted in this run. */
 const FINAL_REASONS = new Set(['redaction_not_confirmed', 'rate_limited']);
@@ -49,6 +50,8 @@ export interface RedactDeps {
   maxWaitSeconds: number;
   /** Clock (epoch ms) against which a reported budget's reset time is read. Default Date.now. */
   now?: () => number;
+  /** The archive index (ARCHIVE_INDEX_TABLE): told when a redaction is confirmed. Unset: no index. */
+  index?: Pick<ArchiveIndexWriter, 'recordRedacted'>;
 }
 
 /** Zendesk's per-ticket update budget as a redaction call reported it, with an absolute reset time. */
@@ -312,5 +315,7 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   const waitSeconds = listed ? await sendRequests(pass, groups, listed) : undefined;
   if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));
   await confirm(pass, listed);
+  const redacted = [...pass.records.values()].filter((r) => r.redacted).map((r) => String(r.attachmentId));
+  if (deps.index && redacted.length > 0) await deps.index.recordRedacted(redacted, new Date((deps.now ?? Date.now)()).toISOString());
   return result(pass, true);
 }

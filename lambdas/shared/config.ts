@@ -186,3 +186,28 @@ export function notifySettings(env: Env = process.env): NotifySettings {
     totalTimeoutMs: integer(env, 'NOTIFY_TOTAL_TIMEOUT_MS', 45_000, 100, 900_000),
   };
 }
+
+export interface ArchiveIndexSettings {
+  /** ARCHIVE_INDEX_TABLE: the archive index; unset = the workflow keeps no index (local runs against your own S3). */
+  indexTable?: string;
+  /** ARCHIVE_AUDIT_TABLE: the audit trail of the archive's readers. */
+  auditTable?: string;
+  /** ARCHIVE_RETENTION_DAYS (0-36500, default 0 = none): index items expire with their objects (the stack's retentionDays). */
+  retentionDays: number;
+  /** ARCHIVE_INDEX_ENDPOINT_URL: the local runtime's embedded DynamoDB that holds the index and audit tables. */
+  endpoint?: string;
+  region: string;
+}
+
+export function archiveIndexSettings(env: Env = process.env): ArchiveIndexSettings {
+  const indexTable = env.ARCHIVE_INDEX_TABLE?.trim();
+  const auditTable = env.ARCHIVE_AUDIT_TABLE?.trim();
+  const endpoint = env.ARCHIVE_INDEX_ENDPOINT_URL?.trim();
+  return {
+    ...(indexTable ? { indexTable } : {}),
+    ...(auditTable ? { auditTable } : {}),
+    retentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 0, 0, 36_500),
+    ...(endpoint ? { endpoint } : {}),
+    region: env.AWS_REGION?.trim() || 'us-east-1',
+  };
+}

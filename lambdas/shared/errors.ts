@@ -143,7 +143,7 @@ export class DownloadIncomplete extends VaultError {
   }
 }
 
-/** S3 failed after the SDK's own retries (throttling, 5xx, network). */
+/** S3, or the archive index or audit trail (DynamoDB), failed after the SDK's own retries (throttling, 5xx, network). */
 export class ArchiveUnavailable extends VaultError {
   override readonly name = 'ArchiveUnavailable';
   readonly retryable = true;
@@ -155,6 +155,19 @@ export class CopyNotVerified extends VaultError {
   readonly retryable = true;
 }
 
+// ---- The archive's reading side (archive commands, the viewer): never raised inside the workflow. ----
+
+/** The attachment is not in the archive index, or it was erased: nothing to open. */
+export class FileNotArchived extends VaultError {
+  override readonly name = 'FileNotArchived';
+  readonly retryable = false;
+}
+
+/** The signed-in person is not in the group that may read the archive (or is not signed in). */
+export class ViewerAccessDenied extends VaultError {
+  override readonly name = 'ViewerAccessDenied';
+  readonly retryable = false;
+}
 
 export const SKIP_REASONS = {
   AttachmentGone: 'attachment_gone',
@@ -250,6 +263,8 @@ export const VAULT_ERRORS = {
   DownloadIncomplete,
   ArchiveUnavailable,
   CopyNotVerified,
+  FileNotArchived,
+  ViewerAccessDenied,
 } as const;
 
 export type VaultErrorName = keyof typeof VAULT_ERRORS;

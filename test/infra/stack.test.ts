@@ -16,10 +16,12 @@ const resolve = (value: unknown) => vault.stack.resolve(value);
 
 describe('ingress', () => {
   it('is an HTTP API with one route, POST /webhooks/zendesk, proxied to the webhook Lambda (payload 2.0)', () => {
-    vault.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    // Two HTTP APIs: this one, and the viewer's (viewer.test.ts).
+    vault.template.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
     vault.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-    const routes = vault.template.findResources('AWS::ApiGatewayV2::Route');
-    expect(Object.values(routes).map((r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey)).toEqual(['POST /webhooks/zendesk']);
+    const apiId = resolve(vault.stack.ingress.api.apiId);
+    const routes = Object.values(vault.template.findResources('AWS::ApiGatewayV2::Route')) as Array<{ Properties: { RouteKey: string; ApiId: unknown } }>;
+    expect(routes.filter((r) => JSON.stringify(r.Properties.ApiId) === JSON.stringify(apiId)).map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/zendesk']);
     vault.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -33,7 +35,8 @@ describe('ingress', () => {
   });
 
   it('throttles the $default stage and writes JSON access logs without headers or body', () => {
-    const stage = Object.values(vault.template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: Record<string, unknown> };
+    const apiId = JSON.stringify(resolve(vault.stack.ingress.api.apiId));
+    const stage = (Object.values(vault.template.findResources('AWS::ApiGatewayV2::Stage')) as Array<{ Properties: Record<string, unknown> }>).find((s) => JSON.stringify(s.Properties.ApiId) === apiId)!;
     expect(stage.Properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,

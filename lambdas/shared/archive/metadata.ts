@@ -18,6 +18,10 @@ export const METADATA_KEYS = {
   size: 'size',
   sha256: 'sha256',
   checksum: 'checksum',
+  requesterId: 'requester-id',
+  brandId: 'brand-id',
+  ticketCreatedAt: 'ticket-created-at',
+  archivedBy: 'archived-by',
 } as const;
 
 /**
@@ -33,6 +37,12 @@ export interface ObjectIdentity {
   /** The attachment's size in bytes, as Zendesk reports it. */
   size: number;
   fileName: string;
+  /** Ticket facts for the archive index, so `archive reindex` can rebuild it from the bucket alone. */
+  requesterId?: string;
+  brandId?: string;
+  ticketCreatedAt?: string;
+  /** The execution that wrote the object. */
+  archivedBy?: string;
 }
 
 /**
@@ -69,6 +79,10 @@ export function objectMetadata(identity: ObjectIdentity): Record<string, string>
     [METADATA_KEYS.originalName]: name.value,
     ...(name.truncated ? { [METADATA_KEYS.originalNameTruncated]: 'true' } : {}),
     [METADATA_KEYS.size]: String(identity.size),
+    ...(identity.requesterId ? { [METADATA_KEYS.requesterId]: identity.requesterId } : {}),
+    ...(identity.brandId ? { [METADATA_KEYS.brandId]: identity.brandId } : {}),
+    ...(identity.ticketCreatedAt ? { [METADATA_KEYS.ticketCreatedAt]: identity.ticketCreatedAt } : {}),
+    ...(identity.archivedBy ? { [METADATA_KEYS.archivedBy]: identity.archivedBy } : {}),
   };
 }
 

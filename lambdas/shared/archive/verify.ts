@@ -66,6 +66,8 @@ export interface VerifiedObject {
   method: 'checksum' | 'readback';
   contentType?: string;
   etag?: string;
+  /** The object version that was verified (versioned buckets). */
+  versionId?: string;
 }
 
 export type Verification = VerifiedObject | { verified: false; reason: VerifyFailureReason };
@@ -186,6 +188,7 @@ export async function verifyArchivedObject(s3: S3Client, request: VerifyRequest)
     size: request.expectedSize,
     ...(head.ContentType ? { contentType: head.ContentType } : {}),
     ...(head.ETag ? { etag: head.ETag } : {}),
+    ...(head.VersionId ? { versionId: head.VersionId } : {}),
   };
   const checked = byChecksum(head, refs);
   if (checked === 'checksum_mismatch') return { verified: false, reason: checked };

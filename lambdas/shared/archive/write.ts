@@ -48,6 +48,11 @@ export interface ArchiveSource {
   /** Zendesk's content_type (unreliable): used only when the bytes are not recognised. */
   declaredContentType?: string;
   body: ReadableStream<Uint8Array>;
+  /** Ticket facts and the execution, recorded as metadata for the archive index (archive/metadata.ts). */
+  requesterId?: string;
+  brandId?: string;
+  ticketCreatedAt?: string;
+  archivedBy?: string;
 }
 
 export interface ArchivedCopy {

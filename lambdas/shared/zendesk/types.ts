@@ -8,6 +8,11 @@ export interface ZendeskTicket {
   /** ISO timestamp; sent back as `updated_stamp` for safe updates. */
   updated_at: string;
   tags: string[];
+  /** The end user who asked (the archive index's requesterId). */
+  requester_id?: number;
+  brand_id?: number;
+  /** ISO timestamp. */
+  created_at?: string;
 }
 
 export type MalwareScanResult = 'malware_found' | 'malware_not_found' | 'failed_to_scan' | 'not_scanned';

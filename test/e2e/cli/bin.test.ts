@@ -109,7 +109,8 @@ describe('attachment-vault (the bin)', () => {
 
   it('redrive --local resumes the same execution at the state that failed and runs it to the end', async () => {
     const input = { ticketId: '1001', source: 'cli' };
-    const mark = { ticketId: '1001', ticketStatus: 'open', tagged: true };
+    // As MarkTicket writes it (with the ticket context the copy Map hands to each CopyAttachment).
+    const mark = { ticketId: '1001', ticketStatus: 'open', context: {}, tagged: true };
     const zendeskWaits = { count: 0 };
     const at = (s: number) => `2026-08-17T12:00:0${s}.000Z`;
     await new ExecutionHistory(join(dataDir, 'executions')).save({

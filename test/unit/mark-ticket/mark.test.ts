@@ -11,7 +11,7 @@ describe('MarkTicket', () => {
   test('adds vault_processing and removes the request tag (and an earlier end tag) in one write', async () => {
     const zd = new FakeZendesk();
     zd.addTicket('7', 'open', ['vip', 'vault_archive', 'vault_failed']);
-    await expect(markTicket('7', deps(zd))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', tagged: true });
+    await expect(markTicket('7', deps(zd))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', context: {}, tagged: true });
     expect(zd.tickets.get('7')!.tags).toEqual(['vip', 'vault_processing']);
     expect(zd.calls.filter((c) => c.startsWith('updateTags'))).toHaveLength(1);
   });
@@ -19,7 +19,7 @@ describe('MarkTicket', () => {
   test('a closed ticket is recorded, not written to, and not a failure', async () => {
     const zd = new FakeZendesk();
     zd.addTicket('8', 'closed', ['x']);
-    await expect(markTicket('8', deps(zd))).resolves.toEqual({ ticketId: '8', ticketStatus: 'closed', tagged: false, reason: 'ticket_closed' });
+    await expect(markTicket('8', deps(zd))).resolves.toEqual({ ticketId: '8', ticketStatus: 'closed', context: {}, tagged: false, reason: 'ticket_closed' });
     expect(zd.calls.some((c) => c.startsWith('updateTags'))).toBe(false);
   });
 
@@ -39,7 +39,7 @@ describe('MarkTicket', () => {
     await markTicket('7', deps(zd, locks, first));
     locks.running.add(first.executionArn);
     zd.calls.length = 0;
-    await expect(markTicket('7', deps(zd, locks, execution('rerun-7-2')))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', tagged: false, alreadyRunning: 'zd-7-1' });
+    await expect(markTicket('7', deps(zd, locks, execution('rerun-7-2')))).resolves.toEqual({ ticketId: '7', ticketStatus: 'open', context: {}, tagged: false, alreadyRunning: 'zd-7-1' });
     expect(zd.calls).toEqual(['getTicket 7']);
   });
 
@@ -54,5 +54,18 @@ describe('MarkTicket', () => {
     locks.running.clear();
     await expect(markTicket('7', deps(zd, locks, execution('rerun-7-2')))).resolves.toMatchObject({ tagged: true });
     expect(locks.held.get('7')?.executionName).toBe('rerun-7-2');
+  });
+});
+
+describe('the ticket context for the archive index', () => {
+  test('carries the requester, brand and creation date as strings, and drops what is not an ID or a date', async () => {
+    const { ticketContextOf } = await import('../../../lambdas/mark-ticket/mark.js');
+    const ticket = { id: 7, status: 'open', updated_at: '2026-01-02T00:00:00Z', tags: [] };
+    expect(ticketContextOf({ ...ticket, requester_id: 900_000_000_123, brand_id: 360_001, created_at: '2026-01-01T10:00:00Z' })).toEqual({
+      requesterId: '900000000123',
+      brandId: '360001',
+      createdAt: '2026-01-01T10:00:00.000Z',
+    });
+    expect(ticketContextOf({ ...ticket, requester_id: -1, created_at: 'yesterday' } as never)).toEqual({});
   });
 });

@@ -1,0 +1,126 @@
+import { Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { AUDIT_GSIS, AUDIT_KEY } from '../../lambdas/shared/archive-audit.js';
+import { INDEX_GSIS, INDEX_KEY, INDEX_TTL_ATTRIBUTE } from '../../lambdas/shared/archive-index.js';
+import type { Archive } from './archive.js';
+
+/**
+ * The archive index (one item per archived file, file names included) and the audit trail of its readers, both
+ * encrypted with the archive's KMS key, with point-in-time recovery, retained on stack deletion.
+ *
+ * Who reaches what is decided per role by the grants below, and enforced for everyone else by the tables' resource
+ * policies: item reads of the index are denied to every principal not granted here (as the bucket policy does for
+ * objects), and UpdateItem/DeleteItem on the audit trail are denied to every principal at all, so its records are
+ * append-only whatever an IAM policy says. The KMS key policy leaves DynamoDB's use of the key to these policies.
+ */
+export class ArchiveIndexStore extends Construct {
+  readonly index: Table;
+  readonly audit: Table;
+  private readonly indexReaders: string[] = [];
+
+  constructor(scope: Construct, id: string, private readonly archive: Archive) {
+    super(scope, id);
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: archive.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    };
+    this.index = new Table(this, 'Index', { ...common, partitionKey: { name: INDEX_KEY, type: AttributeType.STRING }, timeToLiveAttribute: INDEX_TTL_ATTRIBUTE });
+    for (const gsi of INDEX_GSIS) this.addIndex(this.index, gsi);
+    this.audit = new Table(this, 'Audit', { ...common, partitionKey: { name: AUDIT_KEY, type: AttributeType.STRING } });
+    for (const gsi of AUDIT_GSIS) this.addIndex(this.audit, gsi);
+
+    const readers = Lazy.list({ produce: () => this.indexReaders });
+    this.index.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyIndexReadsExceptArchiveReaders',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect', 'dynamodb:ExportTableToPointInTime'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
+      }),
+    );
+    this.audit.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AuditRecordsAreAppendOnly',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'],
+        resources: ['*'],
+      }),
+    );
+  }
+
+  private addIndex(table: Table, gsi: { indexName: string; partitionKey: string; sortKey: string }): void {
+    table.addGlobalSecondaryIndex({
+      indexName: gsi.indexName,
+      partitionKey: { name: gsi.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: gsi.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+
+  /** DynamoDB's use of the archive key on behalf of the role (only through DynamoDB). */
+  private grantKey(role: IRole, sid: string, write: boolean): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid,
+        actions: ['kms:Decrypt', 'kms:DescribeKey', ...(write ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])],
+        resources: [this.archive.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': this.archive.dynamodbService() } },
+      }),
+    );
+  }
+
+  /** The table and each of its indexes by name (no wildcard). */
+  private tableArns(table: Table): string[] {
+    const gsis = table === this.index ? INDEX_GSIS : AUDIT_GSIS;
+    return [table.tableArn, ...gsis.map((g) => `${table.tableArn}/index/${g.indexName}`)];
+  }
+
+  /** The copy and redact steps: UpdateItem of index items only (they never read or delete). */
+  grantWorkflowWriter(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'RecordInArchiveIndex', actions: ['dynamodb:UpdateItem'], resources: [this.index.tableArn] }));
+    this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+
+  /** Reads of the index (queries by ticket, requester, month). */
+  grantIndexRead(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadArchiveIndex', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: this.tableArns(this.index) }));
+    this.indexReaders.push(role.roleArn);
+  }
+
+  /** Appends to the audit trail (PutItem only: the code adds attribute_not_exists, the resource policy forbids the rest) and reads it. */
+  grantAudit(role: IRole, read: boolean): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: read ? 'AppendAndReadAuditTrail' : 'AppendAuditTrail', actions: ['dynamodb:PutItem', ...(read ? ['dynamodb:Query', 'dynamodb:Scan'] : [])], resources: read ? this.tableArns(this.audit) : [this.audit.tableArn] }),
+    );
+  }
+
+  /** The signer role and the viewer: read the index, append to and read the audit trail. */
+  grantReaderSide(role: IRole): void {
+    this.grantIndexRead(role);
+    this.grantAudit(role, true);
+    this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+
+  /** The erasure role: find the files, replace their items by tombstones, record each erasure. */
+  grantEraser(role: IRole): void {
+    this.grantIndexRead(role);
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'TombstoneArchiveIndex', actions: ['dynamodb:UpdateItem'], resources: [this.index.tableArn] }));
+    this.grantAudit(role, false);
+    this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+
+  /** The archive reader role (reindex): read, rewrite and remove index items. */
+  grantReindexer(role: IRole): void {
+    this.grantIndexRead(role);
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'RebuildArchiveIndex', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'], resources: [this.index.tableArn] }));
+    this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+}
