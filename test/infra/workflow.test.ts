@@ -109,9 +109,9 @@ describe('state machine', () => {
 describe('Lambdas', () => {
   const all = [...Object.keys(WORKFLOW_STEPS), 'Webhook'] as (WorkflowPlaceholder | 'Webhook')[];
 
-  it('all nine handler entries exist', () => {
+  it('all ten handler entries exist', () => {
     expect(() => assertLambdaEntriesExist()).not.toThrow();
-    expect(Object.keys(functions)).toHaveLength(9);
+    expect(Object.keys(functions)).toHaveLength(10);
   });
 
   it('a missing handler fails synth with a message naming it', () => {
