@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { arnMatches, conditionsMatch, globMatches, UnsupportedPolicyFeature } from '../../local/deployed/iam/conditions.js';
 import { evaluate, type AuthorizationRequest, type PolicyDocument } from '../../local/deployed/iam/evaluate.js';
 import { permissionsFor } from '../../local/deployed/iam/requests.js';
+import type { TableShape } from '../../local/deployed/tables.js';
 import { TemplateResolver, UnresolvableIntrinsic } from '../../local/deployed/template.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/copy';
@@ -102,6 +103,101 @@ describe('evaluate', () => {
   });
 });
 
+describe('evaluate: the reading side’s policies', () => {
+  const TABLE = 'arn:aws:dynamodb:eu-west-1:123456789012:table/index';
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/k';
+  const SIGNER = 'arn:aws:iam::123456789012:role/signer';
+  const VIEWER = 'arn:aws:iam::123456789012:role/viewer';
+  const readIndex = (principal = ROLE) => identity({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [TABLE, `${TABLE}/index/byTicket`] }).map((p) => ({ ...p, principal }));
+  const tablePolicy = {
+    source: 'table policy',
+    kind: 'resource' as const,
+    document: {
+      Statement: [
+        { Sid: 'DenyIndexReadsExceptArchiveReaders', Effect: 'Deny' as const, Principal: { AWS: '*' }, Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: '*', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [ROLE] } } },
+      ],
+    },
+  };
+
+  it('a table’s resource policy Deny applies to the table and its indexes, for every principal but its readers', () => {
+    expect(evaluate(request('dynamodb:GetItem', TABLE), { identity: readIndex(), resource: tablePolicy }).allowed).toBe(true);
+    expect(evaluate(request('dynamodb:Query', `${TABLE}/index/byTicket`), { identity: readIndex(), resource: tablePolicy }).allowed).toBe(true);
+    expect(evaluate(request('dynamodb:Query', `${TABLE}/index/byTicket`, {}, OTHER), { identity: readIndex(OTHER), resource: tablePolicy })).toMatchObject({
+      allowed: false,
+      reason: 'explicitly denied by table policy statement DenyIndexReadsExceptArchiveReaders',
+    });
+  });
+
+  it('the key policy’s Decrypt Deny exempts DynamoDB’s use of the key (kms:ViaService), not S3’s', () => {
+    const keyPolicy = {
+      source: 'key policy',
+      kind: 'kms' as const,
+      document: {
+        Statement: [
+          { Effect: 'Allow' as const, Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' },
+          {
+            Sid: 'DenyDecryptExceptVaultReaders',
+            Effect: 'Deny' as const,
+            Principal: { AWS: '*' },
+            Action: ['kms:Decrypt'],
+            Resource: '*',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [ROLE] }, StringNotEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+          },
+        ],
+      },
+    };
+    const decrypt = identity({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY });
+    const via = (service: string) => request('kms:Decrypt', KEY, { 'kms:ViaService': `${service}.eu-west-1.amazonaws.com` }, VIEWER);
+    expect(evaluate(via('dynamodb'), { identity: decrypt, resource: keyPolicy }).allowed).toBe(true);
+    expect(evaluate(via('s3'), { identity: decrypt, resource: keyPolicy }).reason).toBe('explicitly denied by key policy statement DenyDecryptExceptVaultReaders');
+    expect(evaluate({ ...via('s3'), principalArn: ROLE, context: { ...via('s3').context, 'aws:PrincipalArn': ROLE } }, { identity: decrypt, resource: keyPolicy }).allowed).toBe(true);
+  });
+
+  it('a trust policy that names the caller lets it assume the role; one that names the account needs the caller’s own Allow and its conditions', () => {
+    const trust = {
+      source: 'trust policy',
+      kind: 'trust' as const,
+      document: {
+        Statement: [
+          { Effect: 'Allow' as const, Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole', Condition: { StringLike: { 'sts:SourceIdentity': '?*' } } },
+          { Effect: 'Allow' as const, Principal: { AWS: VIEWER }, Action: 'sts:AssumeRole' },
+          { Effect: 'Allow' as const, Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+    };
+    const assume = (principal: string, context = {}) => request('sts:AssumeRole', SIGNER, { 'sts:RoleSessionName': 'ann', ...context }, principal);
+    const mayAssume = identity({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: SIGNER });
+    expect(evaluate(assume(VIEWER), { identity: [], resource: trust })).toMatchObject({ allowed: true, reason: 'allowed by the trust policy' });
+    expect(evaluate(assume(OTHER, { 'sts:SourceIdentity': 'ann' }), { identity: mayAssume, resource: trust }).allowed).toBe(true);
+    expect(evaluate(assume(OTHER, { 'sts:SourceIdentity': 'ann' }), { identity: [], resource: trust }).reason).toBe('no Allow statement in its identity policies matches');
+    expect(evaluate(assume(OTHER), { identity: mayAssume, resource: trust }).reason).toContain('trust policy (trust policy) neither allows the caller nor its account');
+  });
+
+  it('a session policy limits every action of the session, including what S3 asks of KMS for it', () => {
+    const signer = identity(
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::archive/tickets/*' },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } },
+    );
+    const oneObject = { source: 'session policy', document: { Statement: [{ Effect: 'Allow' as const, Action: 's3:GetObject', Resource: 'arn:aws:s3:::archive/tickets/1/2.pdf' }] } };
+    const viaS3 = request('kms:Decrypt', KEY, { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' }, SIGNER);
+    expect(evaluate(request('s3:GetObject', 'arn:aws:s3:::archive/tickets/1/2.pdf', {}, SIGNER), { identity: signer, session: oneObject }).allowed).toBe(true);
+    expect(evaluate(request('s3:GetObject', 'arn:aws:s3:::archive/tickets/1/3.pdf', {}, SIGNER), { identity: signer, session: oneObject }).reason).toBe('not allowed by the session policy, which limits what the session may do');
+    expect(evaluate(viaS3, { identity: signer, session: oneObject }).allowed).toBe(false);
+    const withDecrypt = { ...oneObject, document: { Statement: [...oneObject.document.Statement, { Effect: 'Allow' as const, Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } }] } };
+    expect(evaluate(viaS3, { identity: signer, session: withDecrypt }).allowed).toBe(true);
+    // The session policy grants nothing the role does not have.
+    expect(evaluate(request('s3:PutObject', 'arn:aws:s3:::archive/tickets/1/2.pdf', {}, SIGNER), { identity: signer, session: { ...oneObject, document: { Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] } } }).allowed).toBe(false);
+  });
+
+  it('a bucket policy refuses a presigned request older than its s3:signatureAge bound', () => {
+    const stale = { source: 'bucket policy', kind: 'resource' as const, document: { Statement: [{ Sid: 'DenySignaturesOlderThan300Seconds', Effect: 'Deny' as const, Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::archive/*', Condition: { NumericGreaterThan: { 's3:signatureAge': 300000 } } }] } };
+    const read = identity({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::archive/*' });
+    const at = (ageMs: number) => request('s3:GetObject', 'arn:aws:s3:::archive/tickets/1', { 's3:signatureAge': ageMs });
+    expect(evaluate(at(299_000), { identity: read, resource: stale }).allowed).toBe(true);
+    expect(evaluate(at(300_001), { identity: read, resource: stale }).reason).toBe('explicitly denied by bucket policy statement DenySignaturesOlderThan300Seconds');
+  });
+});
+
 describe('permissions of a call', () => {
   const s3Call = (operation: string, status = 200, extra: object = {}) => ({
     accessKeyId: 'AKID-x',
@@ -128,6 +224,36 @@ describe('permissions of a call', () => {
 
   it('refuses an S3 operation it has no mapping for', () => {
     expect(() => permissionsFor(s3Call('PutBucketPolicy'), ROLE, LOC)).toThrow(/no IAM mapping/);
+  });
+
+  it('signed requests carry s3:signatureAge and s3:authType (REST-QUERY-STRING for a presigned URL)', () => {
+    const call = { ...s3Call('GetObject', 200, { signature: { signedAt: 1_000_000, presigned: true } }), receivedAt: 1_004_500 };
+    expect(permissionsFor(call, ROLE, LOC)[0]!.context).toMatchObject({ 's3:signatureAge': 4500, 's3:authType': 'REST-QUERY-STRING' });
+  });
+
+  const tables: TableShape[] = [
+    { name: 'index', arn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/index', partitionKey: 'attachmentId', indexPartitionKeys: { byTicket: 'ticketId' }, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k' },
+    { name: 'records', arn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/records', partitionKey: 'id', indexPartitionKeys: {} },
+  ];
+  const ddbCall = (operation: string, tableName: string, extra: object = {}) => ({ accessKeyId: 'AKID-x', service: 'dynamodb' as const, operation, status: 200, dynamodb: { tableName, ...extra } });
+
+  it('maps DynamoDB calls to the table or the index they name, with the table’s key use through DynamoDB', () => {
+    const query = permissionsFor(ddbCall('Query', 'index', { indexName: 'byTicket', leadingKeys: ['5001'] }), ROLE, LOC, tables);
+    expect(query.map((p) => `${p.action} ${p.resource}`)).toEqual(['dynamodb:Query arn:aws:dynamodb:eu-west-1:123456789012:table/index/index/byTicket', 'kms:Decrypt arn:aws:kms:eu-west-1:123456789012:key/k']);
+    expect(query[0]).toMatchObject({ context: { 'dynamodb:LeadingKeys': ['5001'] }, resourcePolicy: { kind: 'table', tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/index' } });
+    expect(query[1]).toMatchObject({ context: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': 'index' }, resourcePolicy: { kind: 'kms' } });
+    // A table under the AWS owned or AWS managed key asks nothing of the caller's IAM.
+    expect(permissionsFor(ddbCall('PutItem', 'records'), ROLE, LOC, tables).map((p) => p.action)).toEqual(['dynamodb:PutItem']);
+    expect(permissionsFor(ddbCall('DescribeTable', 'index'), ROLE, LOC, tables).map((p) => p.action)).toEqual(['dynamodb:DescribeTable']);
+    expect(() => permissionsFor(ddbCall('BatchWriteItem', ''), ROLE, LOC, tables)).toThrow(/no IAM mapping/);
+  });
+
+  it('maps AssumeRole to sts:AssumeRole (and sts:SetSourceIdentity) on the role, under its trust policy', () => {
+    const call = { accessKeyId: 'AKID-x', service: 'sts' as const, operation: 'AssumeRole', status: 200, resourceArn: 'arn:aws:iam::123456789012:role/signer', sts: { sessionName: 'ann', sourceIdentity: 'ann' } };
+    const permissions = permissionsFor(call, ROLE, LOC);
+    expect(permissions.map((p) => p.action)).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
+    expect(permissions[0]).toMatchObject({ resource: call.resourceArn, context: { 'sts:RoleSessionName': 'ann', 'sts:SourceIdentity': 'ann' }, resourcePolicy: { kind: 'trust', roleArn: call.resourceArn } });
+    expect(() => permissionsFor({ ...call, operation: 'GetFederationToken' }, ROLE, LOC)).toThrow(/STS GetFederationToken/);
   });
 });
 

@@ -1,7 +1,8 @@
 import type { RecordedCall } from '../calls.js';
+import { tableShapes } from '../tables.js';
 import type { TemplateResolver } from '../template.js';
 import { globMatches } from './conditions.js';
-import { actionMatches, evaluate, statementsOf, type AuthorizationRequest, type StatementRef } from './evaluate.js';
+import { actionMatches, evaluate, statementsOf, type AuthorizationRequest, type PolicyDocument, type StatementRef } from './evaluate.js';
 import { TemplatePolicies } from './policies.js';
 import { permissionsFor, UnmappedCall, type AwsLocation, type Permission } from './requests.js';
 
@@ -13,9 +14,11 @@ import { permissionsFor, UnmappedCall, type AwsLocation, type Permission } from 
 
 export interface Principal {
   accessKeyId: string;
-  /** The function (or state machine) that signs with this key. */
+  /** The function (or state machine) that signs with this key, or `<role> session <name>` for a role session. */
   logicalId: string;
   roleLogicalId: string;
+  /** A role session (STS AssumeRole): its name and the session policy it was given, if any. */
+  session?: { name: string; policy?: PolicyDocument };
 }
 
 export interface Denial {
@@ -52,14 +55,20 @@ export interface IamReport {
 /** Actions the Lambda and Step Functions services perform with the role themselves (log delivery, X-Ray). */
 export const SERVICE_SIDE_ACTIONS = ['logs:*', 'xray:*'];
 
-const callText = (call: RecordedCall) =>
-  `${call.service} ${call.operation} ${call.s3 ? `${call.s3.bucket}/${call.s3.key ?? ''}` : call.dynamodb ? call.dynamodb.tableName : (call.resourceArn ?? '')}`.trim();
+function callTarget(call: RecordedCall): string {
+  if (call.s3) return `${call.s3.bucket}/${call.s3.key ?? ''}${call.s3.signature?.presigned ? ' (presigned)' : ''}`;
+  if (call.dynamodb) return `${call.dynamodb.tableName}${call.dynamodb.indexName ? `/index/${call.dynamodb.indexName}` : ''}`;
+  return call.resourceArn ?? '';
+}
+
+const callText = (call: RecordedCall) => `${call.service} ${call.operation} ${callTarget(call)}`.trim();
 
 const statementKey = (ref: StatementRef) => `${ref.source}#${ref.index}`;
 
 /** Evaluates every call. `principals` maps access keys to the template's functions and their roles. */
 export function checkCalls(calls: readonly RecordedCall[], resolver: TemplateResolver, principals: Principal[], location: AwsLocation): IamReport {
   const policies = new TemplatePolicies(resolver);
+  const tables = tableShapes(resolver);
   const report: IamReport = { evaluated: 0, denials: [], unmapped: [], unattributed: 0, unused: [], serviceSide: [] };
   /** role -> statement -> requests it allowed. */
   const used = new Map<string, Map<string, Permission[]>>();
@@ -72,7 +81,7 @@ export function checkCalls(calls: readonly RecordedCall[], resolver: TemplateRes
     const principalArn = resolver.getAtt(principal.roleLogicalId, 'Arn');
     let permissions: Permission[];
     try {
-      permissions = permissionsFor(call, principalArn, location);
+      permissions = permissionsFor(call, principalArn, location, tables);
     } catch (error) {
       if (!(error instanceof UnmappedCall)) throw error;
       report.unmapped.push(`${principal.logicalId}: ${error.message}`);
@@ -81,7 +90,7 @@ export function checkCalls(calls: readonly RecordedCall[], resolver: TemplateRes
     for (const permission of permissions) {
       report.evaluated++;
       const request: AuthorizationRequest = { principalArn, account: location.account, action: permission.action, resource: permission.resource, context: permission.context };
-      const decision = evaluate(request, policies.policySet(principal.roleLogicalId, permission));
+      const decision = evaluate(request, policies.policySet(principal.roleLogicalId, permission, principal.session));
       const byStatement = used.get(principal.roleLogicalId) ?? new Map<string, Permission[]>();
       used.set(principal.roleLogicalId, byStatement);
       for (const ref of decision.identityAllows) byStatement.set(statementKey(ref), [...(byStatement.get(statementKey(ref)) ?? []), permission]);
@@ -132,4 +141,33 @@ export function formatDenials(denials: Denial[]): string {
 
 export function formatGrants(grants: Grant[]): string {
   return grants.map((g) => `${g.role}: ${g.action} on ${g.resource} (${g.statement})`).join('\n');
+}
+
+/** A logical ID without CDK's hash suffix: `ArchiveIndex4B278AE1` -> `ArchiveIndex`. */
+export const readableId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+/**
+ * A grant's resource in the template's words: each physical name or ARN of a resource of the template replaced by its
+ * readable logical ID, and the `arn:<partition>:<service>:<region>:<account>:` prefix left out, e.g.
+ * `table/ArchiveIndex/index/byTicket`, `ArchiveBucket/tickets/*`, `key/ArchiveKey`, `execution:WorkflowStateMachine:*`.
+ */
+export function readableResource(resolver: TemplateResolver, resource: string): string {
+  const names: Array<[string, string]> = [];
+  const attempt = (name: () => string, id: string) => {
+    try {
+      names.push([name(), readableId(id)]);
+    } catch {
+      // the resource has no such attribute
+    }
+  };
+  for (const id of Object.keys(resolver.template.Resources)) {
+    attempt(() => resolver.getAtt(id, 'Arn'), id);
+    attempt(() => resolver.getAtt(id, 'Name'), id);
+    attempt(() => resolver.ref(id), id);
+  }
+  let text = resource;
+  for (const [physical, name] of names.filter(([p]) => p.length > 3).sort((a, b) => b[0].length - a[0].length)) {
+    if (text.includes(physical)) text = text.split(physical).join(name);
+  }
+  return text.replace(/^arn:[^:]+:[^:]*:[^:]*:[^:]*:/, '');
 }

@@ -1,16 +1,20 @@
 import { conditionsMatch, globMatches, UnsupportedPolicyFeature, type ConditionBlock, type RequestContext } from './conditions.js';
 
 /**
- * A small IAM policy evaluator for one account: a role's identity policies, plus the resource policy of the resource
- * it calls (an S3 bucket policy, a KMS key policy), evaluated the way AWS documents same-account requests:
+ * A small IAM policy evaluator for one account: a role's identity policies, the session policy of a role session, and
+ * the resource policy of the resource it calls (an S3 bucket policy, a DynamoDB table's resource policy, a KMS key
+ * policy, a role's trust policy), evaluated the way AWS documents same-account requests:
  *
  * 1. An explicit Deny in any policy that applies wins.
  * 2. Otherwise an Allow is needed: in an identity policy, or in the resource policy for this principal.
- * 3. A KMS key is stricter: its key policy must allow the principal itself, or allow the account (the
- *    "enable IAM policies" statement), in which case an identity-policy Allow is also needed.
+ * 3. A KMS key and a role's trust policy are stricter: the key policy (trust policy) must allow the principal itself,
+ *    or allow the account, in which case an identity-policy Allow is also needed.
+ * 4. A role session with a session policy can do only what that policy allows as well (for every action, including
+ *    what a service does with the session's credentials, such as S3's kms:Decrypt): the resource policies here name
+ *    roles, not sessions, so the session policy limits them too.
  *
- * Not modelled (nothing in this project's templates uses them): permissions boundaries, SCPs, session policies,
- * cross-account requests, policy variables, NotPrincipal. Meeting one throws UnsupportedPolicyFeature.
+ * Not modelled (nothing in this project's templates uses them): permissions boundaries, SCPs, cross-account requests,
+ * policy variables, NotPrincipal. Meeting one throws UnsupportedPolicyFeature.
  */
 
 export interface PolicyStatement {
@@ -53,8 +57,10 @@ export interface StatementRef {
 
 export interface PolicySet {
   identity: NamedPolicy[];
-  /** The resource's own policy, if it has one; `kms` applies the key-policy rule. */
-  resource?: NamedPolicy & { kind: 'kms' | 'resource' };
+  /** The resource's own policy, if it has one; `kms` (a key policy) and `trust` (a role's trust policy) must name the caller or its account. */
+  resource?: NamedPolicy & { kind: 'kms' | 'trust' | 'resource' };
+  /** The session policy of the calling role session, if it was given one. */
+  session?: NamedPolicy;
 }
 
 export interface Decision {
@@ -125,23 +131,35 @@ function matching(policies: NamedPolicy[], request: AuthorizationRequest, effect
 
 const describe = (ref: StatementRef) => `${ref.source} statement ${ref.sid ?? `#${ref.index + 1}`}`;
 
-/** The decision for one request against a role's identity policies and the resource's own policy. */
-export function evaluate(request: AuthorizationRequest, policies: PolicySet): Decision {
+/** The decision of the identity and resource policies alone (steps 1 to 3). */
+function decide(request: AuthorizationRequest, policies: PolicySet, identityAllows: StatementRef[]): Omit<Decision, 'identityAllows'> {
   const resource = policies.resource ? [policies.resource] : [];
-  const deny = [...matching(policies.identity, request, 'Deny', false), ...matching(resource, request, 'Deny', true)][0];
-  const identityAllows = matching(policies.identity, request, 'Allow', false).map(({ source, index, sid }) => ({ source, index, ...(sid ? { sid } : {}) }));
-  if (deny) return { allowed: false, reason: `explicitly denied by ${describe(deny)}`, identityAllows, deniedBy: deny };
+  const sessionDenies = policies.session ? matching([policies.session], request, 'Deny', false) : [];
+  const deny = [...matching(policies.identity, request, 'Deny', false), ...matching(resource, request, 'Deny', true), ...sessionDenies][0];
+  if (deny) return { allowed: false, reason: `explicitly denied by ${describe(deny)}`, deniedBy: deny };
   const resourceAllows = matching(resource, request, 'Allow', true);
-  if (policies.resource?.kind === 'kms') {
-    if (resourceAllows.some((r) => r.principal === 'caller')) return { allowed: true, reason: 'allowed by the key policy', identityAllows };
+  const kind = policies.resource?.kind;
+  if (kind === 'kms' || kind === 'trust') {
+    const what = kind === 'kms' ? 'the key policy' : 'the trust policy';
+    if (resourceAllows.some((r) => r.principal === 'caller')) return { allowed: true, reason: `allowed by ${what}` };
     if (!resourceAllows.some((r) => r.principal === 'account')) {
-      return { allowed: false, reason: `the key policy (${policies.resource.source}) neither allows the caller nor enables IAM policies for ${request.action}`, identityAllows };
+      return { allowed: false, reason: `${what} (${policies.resource!.source}) neither allows the caller nor ${kind === 'kms' ? 'enables IAM policies' : 'its account'} for ${request.action}` };
     }
   } else {
-    // Same account: a bucket policy that names the caller allows by itself; one that names the account defers to IAM.
+    // Same account: a resource policy that names the caller allows by itself; one that names the account defers to IAM.
     const direct = resourceAllows.find((r) => r.principal === 'caller');
-    if (direct) return { allowed: true, reason: `allowed by ${describe(direct)}`, identityAllows };
+    if (direct) return { allowed: true, reason: `allowed by ${describe(direct)}` };
   }
-  if (identityAllows.length > 0) return { allowed: true, reason: `allowed by ${describe(identityAllows[0]!)}`, identityAllows };
-  return { allowed: false, reason: 'no Allow statement in its identity policies matches', identityAllows };
+  if (identityAllows.length > 0) return { allowed: true, reason: `allowed by ${describe(identityAllows[0]!)}` };
+  return { allowed: false, reason: 'no Allow statement in its identity policies matches' };
+}
+
+/** The decision for one request against a role's identity policies, its session policy and the resource's own policy. */
+export function evaluate(request: AuthorizationRequest, policies: PolicySet): Decision {
+  const identityAllows = matching(policies.identity, request, 'Allow', false).map(({ source, index, sid }) => ({ source, index, ...(sid ? { sid } : {}) }));
+  const decision = decide(request, policies, identityAllows);
+  if (decision.allowed && policies.session && matching([policies.session], request, 'Allow', false).length === 0) {
+    return { allowed: false, reason: `not allowed by the ${policies.session.source}, which limits what the session may do`, identityAllows };
+  }
+  return { ...decision, identityAllows };
 }

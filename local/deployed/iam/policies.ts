@@ -5,8 +5,9 @@ import type { Permission } from './requests.js';
 
 /**
  * The policies of a template, resolved: each role's identity policies (its AWS::IAM::Policy resources and inline
- * Policies), each bucket's AWS::S3::BucketPolicy and each AWS::KMS::Key's key policy. A role with managed policies
- * cannot be evaluated here (their documents are not in the template) and throws UnsupportedPolicyFeature.
+ * Policies) and trust policy, each bucket's AWS::S3::BucketPolicy, each AWS::DynamoDB::Table's ResourcePolicy (which
+ * applies to its indexes too) and each AWS::KMS::Key's key policy. A role with managed policies cannot be evaluated
+ * here (their documents are not in the template) and throws UnsupportedPolicyFeature.
  */
 export class TemplatePolicies {
   constructor(private readonly resolver: TemplateResolver) {}
@@ -44,12 +45,48 @@ export class TemplatePolicies {
     return { source: `key policy of ${found[0]}`, document: this.resolver.resolve(found[1].Properties?.KeyPolicy) as PolicyDocument };
   }
 
-  /** What applies to one permission of one role. */
-  policySet(roleLogicalId: string, permission: Permission): PolicySet {
-    const identity = this.identity(roleLogicalId);
+  private tablePolicy(tableArn: string): NamedPolicy | undefined {
+    const found = this.resources('AWS::DynamoDB::Table').find(([id]) => this.resolver.getAtt(id, 'Arn') === tableArn);
+    const document = found?.[1].Properties?.ResourcePolicy ? (this.resolver.resolve(found[1].Properties.ResourcePolicy) as { PolicyDocument: PolicyDocument }).PolicyDocument : undefined;
+    return found && document ? { source: `table policy of ${found[0]}`, document } : undefined;
+  }
+
+  private trustPolicy(roleArn: string): NamedPolicy {
+    const found = this.resources('AWS::IAM::Role').find(([id]) => this.resolver.getAtt(id, 'Arn') === roleArn);
+    // A role outside the template: nothing here lets anyone assume it.
+    if (!found) return { source: `role ${roleArn} (not in the template)`, document: { Statement: [] } };
+    return { source: `trust policy of ${found[0]}`, document: this.resolver.resolve(found[1].Properties?.AssumeRolePolicyDocument) as PolicyDocument };
+  }
+
+  /** The resource policy that applies to one permission, if any. */
+  private resourcePolicy(permission: Permission): PolicySet['resource'] {
     const target = permission.resourcePolicy;
-    if (target?.kind === 'kms') return { identity, resource: { ...this.keyPolicy(target.keyArn), kind: 'kms' } };
-    const bucket = target?.kind === 'bucket' ? this.bucketPolicy(target.bucket) : undefined;
-    return bucket ? { identity, resource: { ...bucket, kind: 'resource' } } : { identity };
+    switch (target?.kind) {
+      case 'kms':
+        return { ...this.keyPolicy(target.keyArn), kind: 'kms' };
+      case 'trust':
+        return { ...this.trustPolicy(target.roleArn), kind: 'trust' };
+      case 'bucket': {
+        const bucket = this.bucketPolicy(target.bucket);
+        return bucket && { ...bucket, kind: 'resource' };
+      }
+      case 'table': {
+        const table = this.tablePolicy(target.tableArn);
+        return table && { ...table, kind: 'resource' };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** What applies to one permission of one role (or of a session of it, with its session policy). */
+  policySet(roleLogicalId: string, permission: Permission, session?: { name: string; policy?: PolicyDocument }): PolicySet {
+    const identity = this.identity(roleLogicalId);
+    const resource = this.resourcePolicy(permission);
+    return {
+      identity,
+      ...(resource ? { resource } : {}),
+      ...(session?.policy ? { session: { source: `session policy of ${roleLogicalId} session ${session.name}`, document: session.policy } } : {}),
+    };
   }
 }
