@@ -1,20 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { LocalEngine, type LocalEngineOptions } from '../runtime/engine.js';
 import type { ExecutionRecord } from '../runtime/history.js';
 import { startSfnEndpoint } from '../runtime/sfn-endpoint.js';
+import { httpApisOf, type DeployedAuthorizer } from './apis.js';
 import { loadDeployedStack, type DeployedFunction, type DeployedStack, type DeployedStateMachine } from './assembly.js';
 import { CallLog, accessKeyOf } from './calls.js';
+import { HarnessConfigurationError } from './errors.js';
 import { statusChangeEvent, targetsFor, type RuleTarget } from './events.js';
 import { startHttpApi } from './http-api.js';
+import type { PolicyDocument } from './iam/evaluate.js';
 import { startLocalSecrets, startRecordingDynamoDb, type LocalSecrets } from './json-endpoints.js';
+import { LocalJwtIssuer } from './jwt.js';
 import { FunctionProcesses, lambdaRuntime, type LambdaRuntime } from './launcher.js';
 import type { FunctionError, InvocationOutcome } from './runtime-api.js';
 import { RecordingS3, type BucketEncryption } from './s3-proxy.js';
+import { startLocalSts, type LocalSts, type RoleSession, type TemplateRole } from './sts.js';
+import { createTables, tableShapes } from './tables.js';
 import type { FakeAwsEnvironment } from './template.js';
+
+export { HarnessConfigurationError } from './errors.js';
 
 /**
  * The deployed harness: what `cdk synth` put in cdk.out, run on this machine with no AWS account.
@@ -22,21 +30,35 @@ import type { FakeAwsEnvironment } from './template.js';
  * - Every AWS::Lambda::Function runs from its staged bundle, in its own processes (launcher.ts), with the
  *   template's environment. Overridden, and nothing else: ZENDESK_URL and ZENDESK_CONTENT_HOSTS (the sandbox stands for
  *   the Zendesk account), and what the Lambda service itself sets (AWS_LAMBDA_*, _HANDLER, LAMBDA_TASK_ROOT, region,
- *   credentials) plus the SDK's endpoint variables (AWS_ENDPOINT_URL_S3/_DYNAMODB/_SECRETS_MANAGER/_SFN) and
+ *   credentials) plus the SDK's endpoint variables (AWS_ENDPOINT_URL_S3/_DYNAMODB/_SECRETS_MANAGER/_SFN/_STS) and
  *   S3_FORCE_PATH_STYLE, pointing at the local endpoints.
  * - Each function signs with its own fake access key, `AKID-<logicalId>`: the endpoints record who called (calls.ts).
+ *   A role session from the local STS (sts.ts) signs with its own `ASIA…` key, which names the assumed role and the
+ *   session policy.
  * - The state machine's rendered definition runs in the local engine; each Task invokes its function's process; the
  *   state machine's own invokes are recorded as its role's lambda:InvokeFunction calls.
- * - The HTTP API's routes invoke their integrations with payload 2.0 events (http-api.ts); an execution's end is
- *   matched against the EventBridge rules and delivered to their Lambda targets (events.ts).
+ * - Every HTTP API is served on its own port (apis.ts, http-api.ts): its routes invoke their integrations with payload
+ *   2.0 events, behind their JWT authorizers (jwt.ts: tokens of a local RS256 key, `harness.jwt`); an execution's end
+ *   is matched against the EventBridge rules and delivered to their Lambda targets (events.ts).
  */
 
 export interface Caller {
   accessKeyId: string;
-  /** The function's or state machine's logical ID. */
+  /** The function's or state machine's logical ID; `<role> session <name>` for a role session. */
   logicalId: string;
   roleLogicalId: string;
   roleArn: string;
+  /** A role session handed out by the local STS: its name and session policy. */
+  session?: { name: string; policy?: PolicyDocument };
+}
+
+/** One HTTP API of the stack, served locally. */
+export interface ServedApi {
+  logicalId: string;
+  apiId: string;
+  url: string;
+  routeKeys: string[];
+  authorizers: DeployedAuthorizer[];
 }
 
 /** A service (API Gateway, EventBridge) invoking a function through the function's resource-based policy. */
@@ -71,6 +93,7 @@ export interface DeployedHarness {
   stateMachine: DeployedStateMachine;
   engine: LocalEngine;
   calls: CallLog;
+  /** The functions, the state machine, and every role session handed out so far. */
   callers: Caller[];
   serviceInvocations: ServiceInvocation[];
   deliveredEvents: DeliveredEvent[];
@@ -78,8 +101,13 @@ export interface DeployedHarness {
   /** The S3 emulator itself (not recorded, never faulted): the tests' view of the archive. */
   s3Direct: string;
   secrets: LocalSecrets;
-  /** Base URL of the local HTTP API. */
-  apiUrl: string;
+  sts: LocalSts;
+  /** Every HTTP API of the stack, each on its own port. */
+  apis: ServedApi[];
+  /** The base URL of the API that has this route (`POST /webhooks/zendesk`). */
+  apiUrlFor(routeKey: string): string;
+  /** Signs tokens the APIs' JWT authorizers accept (for their issuer and audience). */
+  jwt: LocalJwtIssuer;
   /** The local Step Functions endpoint (what AWS_ENDPOINT_URL_SFN points at). */
   sfnUrl: string;
   runtime: LambdaRuntime;
@@ -101,30 +129,37 @@ export class LambdaFunctionError extends Error {
   }
 }
 
-export class HarnessConfigurationError extends Error {
-  override readonly name = 'HarnessConfigurationError';
-}
-
 interface Services {
   fauxqs: { address: string; stop(): Promise<void> };
   dynamo: { url: string; close(): Promise<void> };
 }
 
-async function startServices(stack: DeployedStack, region: string): Promise<Services> {
+/** Stops what was started, last first (a harness that fails to start leaves nothing running). */
+class Closers {
+  private readonly all: Array<() => Promise<void>> = [];
+
+  add(close: () => Promise<void>): void {
+    this.all.push(close);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const close of this.all.splice(0).reverse()) await close();
+  }
+}
+
+async function startServices(stack: DeployedStack, region: string, closers: Closers): Promise<Services> {
   const fauxqs = await startFauxqs({ port: 0, logger: false });
+  closers.add(() => fauxqs.stop());
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dynamoUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dynamo = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  closers.add(dynamo.close);
   const s3 = new S3Client({ endpoint: fauxqs.address, region, forcePathStyle: true, credentials: ADMIN });
   for (const { logicalId } of stack.resourcesOfType('AWS::S3::Bucket')) await s3.send(new CreateBucketCommand({ Bucket: stack.resolver.ref(logicalId) }));
   s3.destroy();
-  const ddb = new DynamoDBClient({ endpoint: dynamoUrl, region, credentials: ADMIN });
-  for (const { logicalId, properties } of stack.resourcesOfType('AWS::DynamoDB::Table')) {
-    const { KeySchema, AttributeDefinitions } = properties as Pick<CreateTableCommandInput, 'KeySchema' | 'AttributeDefinitions'>;
-    await ddb.send(new CreateTableCommand({ TableName: stack.resolver.ref(logicalId), KeySchema, AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
-  }
-  ddb.destroy();
-  return { fauxqs, dynamo: { url: dynamoUrl, close: () => new Promise<void>((resolve) => server.close(() => resolve())) } };
+  const ddb = new DynamoDBClient({ endpoint: dynamo.url, region, credentials: ADMIN });
+  await createTables(stack, ddb).finally(() => ddb.destroy());
+  return { fauxqs, dynamo };
 }
 
 function bucketEncryption(stack: DeployedStack): Record<string, BucketEncryption> {
@@ -138,14 +173,14 @@ function bucketEncryption(stack: DeployedStack): Record<string, BucketEncryption
   return out;
 }
 
-function partitionKeys(stack: DeployedStack): (table: string) => string | undefined {
-  const keys = new Map(
-    stack.resourcesOfType('AWS::DynamoDB::Table').map(({ logicalId, properties }) => {
-      const hash = (properties.KeySchema as Array<{ AttributeName: string; KeyType: string }>).find((k) => k.KeyType === 'HASH');
-      return [stack.resolver.ref(logicalId), hash?.AttributeName] as const;
-    }),
-  );
-  return (table) => keys.get(table);
+/** The template's roles, as STS knows them (ARN, MaxSessionDuration, RoleId). */
+function templateRoles(stack: DeployedStack): TemplateRole[] {
+  return stack.resourcesOfType('AWS::IAM::Role').map(({ logicalId, properties }) => ({
+    logicalId,
+    arn: stack.resolver.getAtt(logicalId, 'Arn'),
+    roleId: stack.resolver.getAtt(logicalId, 'RoleId'),
+    maxSessionDuration: Number(properties.MaxSessionDuration ?? 3600),
+  }));
 }
 
 /** The secrets as CloudFormation creates them: their SecretString, or a generated value. */
@@ -163,6 +198,7 @@ export interface Endpoints {
   dynamodb: string;
   secretsManager: string;
   sfn: string;
+  sts: string;
 }
 
 /** The environment of a function's processes: the template's, plus what Lambda and the local endpoints add. */
@@ -193,6 +229,7 @@ export function functionEnvironment(fn: DeployedFunction, caller: Caller, endpoi
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
     AWS_ENDPOINT_URL_SFN: endpoints.sfn,
+    AWS_ENDPOINT_URL_STS: endpoints.sts,
     S3_FORCE_PATH_STYLE: 'true',
   };
 }
@@ -207,22 +244,39 @@ function callersOf(stack: DeployedStack, sm: DeployedStateMachine): Caller[] {
   return [...stack.functions.map((f) => of(f.logicalId, f.roleLogicalId)), of(sm.logicalId, sm.roleLogicalId)];
 }
 
-/** Starts everything (services, endpoints, engine, HTTP API); function processes start on their first invocation. */
+/** Starts everything (services, endpoints, engine, HTTP APIs, one warm environment per function). */
 export async function startDeployedStack(options: DeployedHarnessOptions): Promise<DeployedHarness> {
+  const closers = new Closers();
+  try {
+    return await startAll(options, closers);
+  } catch (error) {
+    await closers.closeAll();
+    throw error;
+  }
+}
+
+async function startAll(options: DeployedHarnessOptions, closers: Closers): Promise<DeployedHarness> {
   const aws = options.aws ?? DEFAULT_FAKE_AWS;
   const stack = loadDeployedStack(options.assemblyDir, aws);
   const stateMachine = singleStateMachine(stack);
-  const services = await startServices(stack, aws.region);
+  const services = await startServices(stack, aws.region, closers);
   const calls = new CallLog();
-  const s3 = await RecordingS3.start({ target: services.fauxqs.address, log: calls, buckets: bucketEncryption(stack), region: aws.region, account: aws.account });
-  const dynamodb = await startRecordingDynamoDb(services.dynamo.url, calls, partitionKeys(stack));
-  const secrets = await startLocalSecrets(initialSecrets(stack), calls);
+  const started = async <T extends { close(): Promise<void> }>(endpoint: Promise<T>): Promise<T> => {
+    const value = await endpoint;
+    closers.add(() => value.close());
+    return value;
+  };
+  const s3 = await started(RecordingS3.start({ target: services.fauxqs.address, log: calls, buckets: bucketEncryption(stack), region: aws.region, account: aws.account }));
+  const dynamodb = await started(startRecordingDynamoDb(services.dynamo.url, calls, tableShapes(stack.resolver)));
+  const secrets = await started(startLocalSecrets(initialSecrets(stack), calls));
   const wiring = new Wiring(stack, stateMachine, calls, options, aws);
+  const sts = await started(startLocalSts({ roles: templateRoles(stack), log: calls, onSession: (session) => wiring.addSession(session) }));
   const engine = await wiring.createEngine();
-  const sfn = await startSfnEndpoint(engine, { onCall: (call) => wiring.recordSfn(call) });
-  wiring.startProcesses({ s3: s3.url, dynamodb: dynamodb.url, secretsManager: secrets.url, sfn: sfn.url });
+  const sfn = await started(startSfnEndpoint(engine, { onCall: (call) => wiring.recordSfn(call) }));
+  closers.add(() => wiring.close());
+  wiring.startProcesses({ s3: s3.url, dynamodb: dynamodb.url, secretsManager: secrets.url, sfn: sfn.url, sts: sts.url });
   if (options.warm !== false) await wiring.warm();
-  const api = await wiring.startApi();
+  const apis = await wiring.startApis(closers);
   return {
     stack,
     stateMachine,
@@ -234,19 +288,19 @@ export async function startDeployedStack(options: DeployedHarnessOptions): Promi
     s3,
     s3Direct: services.fauxqs.address,
     secrets,
-    apiUrl: api.url,
+    sts,
+    apis,
+    apiUrlFor: (routeKey) => {
+      const api = apis.find((a) => a.routeKeys.includes(routeKey));
+      if (!api) throw new HarnessConfigurationError(`no HTTP API of the stack has the route ${routeKey}`);
+      return api.url;
+    },
+    jwt: wiring.jwt,
     sfnUrl: sfn.url,
     runtime: wiring.runtime,
     environmentOf: (fn) => wiring.environmentOf(fn),
     invoke: (arn, event) => wiring.invokeFunction(arn, event),
-    close: async () => {
-      await api.close();
-      await wiring.close();
-      await sfn.close();
-      for (const endpoint of [secrets, dynamodb, s3]) await endpoint.close();
-      await services.dynamo.close();
-      await services.fauxqs.stop();
-    },
+    close: () => closers.closeAll(),
   };
 }
 
@@ -256,6 +310,7 @@ class Wiring {
   readonly serviceInvocations: ServiceInvocation[] = [];
   readonly deliveredEvents: DeliveredEvent[] = [];
   readonly runtime: LambdaRuntime;
+  readonly jwt = new LocalJwtIssuer();
   private readonly processes = new Map<string, FunctionProcesses>();
   private endpoints: Endpoints | undefined;
 
@@ -272,6 +327,17 @@ class Wiring {
 
   private caller(logicalId: string): Caller {
     return this.callers.find((c) => c.logicalId === logicalId)!;
+  }
+
+  /** A session the local STS handed out: its calls are the assumed role's, limited by its session policy. */
+  addSession(session: RoleSession): void {
+    this.callers.push({
+      accessKeyId: session.accessKeyId,
+      logicalId: `${session.roleLogicalId} session ${session.sessionName}`,
+      roleLogicalId: session.roleLogicalId,
+      roleArn: session.roleArn,
+      session: { name: session.sessionName, ...(session.policy ? { policy: JSON.parse(session.policy) as PolicyDocument } : {}) },
+    });
   }
 
   environmentOf(fn: DeployedFunction): Record<string, string> {
@@ -342,30 +408,23 @@ class Wiring {
     }
   }
 
-  /** The HTTP API of the template (one), its routes invoking their Lambda proxy integrations. */
-  async startApi(): Promise<{ url: string; close(): Promise<void> }> {
-    const apis = this.stack.resourcesOfType('AWS::ApiGatewayV2::Api');
-    if (apis.length !== 1) throw new HarnessConfigurationError(`the harness serves one HTTP API; the stack has ${apis.length}`);
-    const apiLogicalId = apis[0]!.logicalId;
-    const apiId = this.stack.resolver.ref(apiLogicalId);
-    const stage = String(this.stack.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.properties.StageName ?? '$default');
-    const integrations = new Map(this.stack.resourcesOfType('AWS::ApiGatewayV2::Integration').map((i) => [this.stack.resolver.ref(i.logicalId), i.properties]));
-    const routes = this.stack.resourcesOfType('AWS::ApiGatewayV2::Route').map(({ properties }) => {
-      const integration = integrations.get(String(properties.Target).replace(/^integrations\//, '')) ?? {};
-      if (integration.IntegrationType !== 'AWS_PROXY' || integration.PayloadFormatVersion !== '2.0') throw new HarnessConfigurationError('only Lambda proxy integrations with payload 2.0 are served');
-      const routeKey = String(properties.RouteKey);
-      const functionArn = String(integration.IntegrationUri);
-      const [method, path] = routeKey.split(' ');
-      const sourceArn = `arn:${this.aws.partition}:execute-api:${this.aws.region}:${this.aws.account}:${apiId}/${stage}/${method}${path ?? ''}`;
-      return {
-        routeKey,
+  /** Every HTTP API of the template on its own port, its routes invoking their Lambda proxy integrations. */
+  async startApis(closers: Closers): Promise<ServedApi[]> {
+    const served: ServedApi[] = [];
+    for (const api of httpApisOf(this.stack, this.aws)) {
+      const routes = api.routes.map((route) => ({
+        routeKey: route.routeKey,
+        ...(route.jwt ? { jwt: route.jwt } : {}),
         invoke: (event: string) => {
-          this.serviceInvocations.push({ principal: 'apigateway.amazonaws.com', sourceArn, functionArn });
-          return this.invokeFunction(functionArn, JSON.parse(event));
+          this.serviceInvocations.push({ principal: 'apigateway.amazonaws.com', sourceArn: route.sourceArn, functionArn: route.functionArn });
+          return this.invokeFunction(route.functionArn, JSON.parse(event));
         },
-      };
-    });
-    return startHttpApi({ apiId, account: this.aws.account, region: this.aws.region, stage, routes });
+      }));
+      const local = await startHttpApi({ apiId: api.apiId, account: this.aws.account, region: this.aws.region, stage: api.stage, routes, issuer: this.jwt });
+      closers.add(() => local.close());
+      served.push({ logicalId: api.logicalId, apiId: api.apiId, url: local.url, routeKeys: api.routes.map((r) => r.routeKey), authorizers: api.authorizers });
+    }
+    return served;
   }
 
   async close(): Promise<void> {

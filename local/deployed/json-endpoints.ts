@@ -1,12 +1,14 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { accessKeyOf, type CallLog } from './calls.js';
+import type { TableShape } from './tables.js';
 
 /**
  * The two JSON-protocol endpoints of the deployed harness (the SDK reaches them through AWS_ENDPOINT_URL_DYNAMODB and
  * AWS_ENDPOINT_URL_SECRETS_MANAGER):
- * - DynamoDB: a recording proxy in front of the emulator (dynalite). Each call is recorded with its table and the
- *   partition key values it touches (what `dynamodb:LeadingKeys` conditions see).
+ * - DynamoDB: a recording proxy in front of the emulator (dynalite). Each call is recorded with its table, the index a
+ *   Query or Scan names, and the partition key values it touches (what `dynamodb:LeadingKeys` conditions see: the
+ *   Key or Item of an item call, the partition key's equality in a Query's KeyConditionExpression; none for a Scan).
  * - Secrets Manager: a small local service, `GetSecretValue` and `PutSecretValue` (JSON 1.1,
  *   `X-Amz-Target: secretsmanager.<Operation>`), holding the secrets the template creates, keyed by their ARNs.
  */
@@ -16,7 +18,7 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
-interface Exchange {
+export interface Exchange {
   operation: string;
   body: Record<string, unknown>;
   raw: Buffer;
@@ -24,9 +26,10 @@ interface Exchange {
   url: string;
 }
 
-type Answer = { status: number; headers?: Record<string, string>; body: Buffer | string };
+export type Answer = { status: number; headers?: Record<string, string>; body: Buffer | string };
 
-async function serve(handle: (exchange: Exchange) => Promise<Answer>): Promise<Endpoint> {
+/** A small HTTP endpoint: each POST's body (parsed as JSON when it is JSON) goes to `handle`. */
+export async function serve(handle: (exchange: Exchange) => Promise<Answer>): Promise<Endpoint> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -55,15 +58,39 @@ async function serve(handle: (exchange: Exchange) => Promise<Answer>): Promise<E
   };
 }
 
-/** The partition key values of an item-level request (Key or Item), as strings. */
-function leadingKeys(body: Record<string, unknown>, partitionKeyOf: (table: string) => string | undefined): string[] | undefined {
-  const table = String(body.TableName ?? '');
-  const name = partitionKeyOf(table);
-  const item = (body.Key ?? body.Item) as Record<string, Record<string, unknown>> | undefined;
-  const value = name && item?.[name];
-  if (!value) return undefined;
-  const scalar = value.S ?? value.N ?? value.B;
-  return scalar === undefined ? undefined : [String(scalar)];
+/** A scalar attribute value as a string (S, N or B). */
+function scalar(value: unknown): string | undefined {
+  const v = value as Record<string, unknown> | undefined;
+  const found = v?.S ?? v?.N ?? v?.B;
+  return found === undefined ? undefined : String(found);
+}
+
+/** `#k = :v` (or `k = :v`, either way round) in a KeyConditionExpression: the value compared to `partitionKey`. */
+function keyConditionValue(body: Record<string, unknown>, partitionKey: string): string | undefined {
+  const names = (body.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (body.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  const named = (token: string) => (token.startsWith('#') ? names[token] : token);
+  for (const [, left, right] of String(body.KeyConditionExpression ?? '').matchAll(/([#:]?[\w.-]+)\s*=\s*([#:]?[\w.-]+)/g)) {
+    const [name, value] = left!.startsWith(':') ? [right!, left!] : [left!, right!];
+    if (named(name) === partitionKey && value.startsWith(':')) return scalar(values[value]);
+  }
+  const legacy = (body.KeyConditions as Record<string, { AttributeValueList?: unknown[] }> | undefined)?.[partitionKey]?.AttributeValueList?.[0];
+  return legacy === undefined ? undefined : scalar(legacy);
+}
+
+/** The partition key values a request touches (Key or Item; a Query's key condition), as strings. */
+function leadingKeys(operation: string, body: Record<string, unknown>, table: TableShape | undefined): string[] | undefined {
+  if (!table) return undefined;
+  const indexName = typeof body.IndexName === 'string' ? body.IndexName : undefined;
+  const partitionKey = indexName ? table.indexPartitionKeys[indexName] : table.partitionKey;
+  if (!partitionKey) return undefined;
+  if (operation === 'Query') {
+    const value = keyConditionValue(body, partitionKey);
+    return value === undefined ? undefined : [value];
+  }
+  const item = (body.Key ?? body.Item) as Record<string, unknown> | undefined;
+  const value = scalar(item?.[partitionKey]);
+  return value === undefined ? undefined : [value];
 }
 
 function forward(target: URL, exchange: Exchange): Promise<Answer> {
@@ -83,19 +110,20 @@ function forward(target: URL, exchange: Exchange): Promise<Answer> {
   });
 }
 
-/** DynamoDB through a recording proxy. `partitionKeyOf(table)` names each table's partition key (from the template). */
-export function startRecordingDynamoDb(target: string, log: CallLog, partitionKeyOf: (table: string) => string | undefined): Promise<Endpoint> {
+/** DynamoDB through a recording proxy; `tables` are the template's (tables.ts), for the partition key names. */
+export function startRecordingDynamoDb(target: string, log: CallLog, tables: TableShape[]): Promise<Endpoint> {
   const upstream = new URL(target);
   return serve(async (exchange) => {
     const answer = await forward(upstream, exchange);
     const tableName = String(exchange.body.TableName ?? '');
-    const keys = leadingKeys(exchange.body, partitionKeyOf);
+    const indexName = typeof exchange.body.IndexName === 'string' ? exchange.body.IndexName : undefined;
+    const keys = leadingKeys(exchange.operation, exchange.body, tables.find((t) => t.name === tableName));
     log.record({
       accessKeyId: accessKeyOf(exchange.headers, exchange.url),
       service: 'dynamodb',
       operation: exchange.operation,
       status: answer.status,
-      dynamodb: { tableName, ...(keys ? { leadingKeys: keys } : {}) },
+      dynamodb: { tableName, ...(indexName ? { indexName } : {}), ...(keys ? { leadingKeys: keys } : {}) },
     });
     return answer;
   });

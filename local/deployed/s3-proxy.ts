@@ -1,12 +1,15 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { s3Operation, startFaultProxy, type FaultProxy } from '../faults/index.js';
 import type { CallLog, S3CallDetails } from './calls.js';
-import { accessKeyOf } from './calls.js';
+import { accessKeyOf, signatureOf } from './calls.js';
 
 /**
  * The S3 endpoint the function processes talk to (AWS_ENDPOINT_URL_S3, path-style): a streaming proxy in front of the
  * S3 emulator (fauxqs) that
- * - records every call (caller, operation, bucket, key, copy source, status) for the IAM check;
+ * - records every call (caller, operation, bucket, key, copy source, status, when it was signed and whether in the
+ *   query: a presigned URL) for the IAM check;
+ * - answers a signed GetObject's `response-content-type`, `response-content-disposition` (and the other `response-*`
+ *   parameters) as S3 does, by overriding those headers of the answer (the emulator ignores them);
  * - keeps the SSE-KMS bookkeeping the emulator leaves out: which KMS key each object is encrypted with (the key the
  *   write named in x-amz-server-side-encryption-aws-kms-key-id, else the bucket's default encryption from the
  *   template), reported back on HEAD and GET as S3 does (x-amz-server-side-encryption: aws:kms and the key ARN), so
@@ -58,6 +61,29 @@ function parseCopySource(header: string | string[] | undefined): S3CallDetails['
   return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join('/')), ...(versionId ? { versionId } : {}) };
 }
 
+/** GetObject's response-* query parameters and the headers they set (S3 honours them on signed requests only). */
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+function withResponseOverrides(req: IncomingMessage, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  if (!accessKeyOf(req.headers, req.url)) return headers;
+  const query = new URL(req.url ?? '/', 'http://s3.local').searchParams;
+  const out: OutgoingHttpHeaders = { ...headers };
+  for (const [parameter, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const value = query.get(parameter);
+    if (value === null) continue;
+    for (const name of Object.keys(out)) if (name.toLowerCase() === header) delete out[name];
+    out[header] = value;
+  }
+  return out;
+}
+
 export class RecordingS3 {
   /** bucket/key -> the KMS key ARN the object is encrypted with. */
   private readonly objects = new Map<string, string | undefined>();
@@ -106,7 +132,8 @@ export class RecordingS3 {
     else if (operation === 'UploadPart' || operation === 'CompleteMultipartUpload') kmsKeyArn = this.uploads.get(object);
     else if (READS.has(operation)) kmsKeyArn = this.objects.get(object);
     const sourceKmsKeyArn = copySource ? this.objects.get(`${copySource.bucket}/${copySource.key}`) : undefined;
-    const s3: S3CallDetails = { ...target, ...(copySource ? { copySource } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}), ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}) };
+    const signature = signatureOf(req.headers, req.url);
+    const s3: S3CallDetails = { ...target, ...(copySource ? { copySource } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}), ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}), ...(signature ? { signature } : {}) };
     this.options.log.record({
       accessKeyId: accessKeyOf(req.headers, req.url),
       service: 's3',
@@ -119,7 +146,8 @@ export class RecordingS3 {
   }
 
   /** Remembers what a successful write encrypted with, and reports an object's encryption as S3 does. */
-  private respond(req: IncomingMessage, status: number, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  private respond(req: IncomingMessage, status: number, received: OutgoingHttpHeaders): OutgoingHttpHeaders {
+    const headers = status >= 200 && status < 300 && s3Operation(req) === 'GetObject' ? withResponseOverrides(req, received) : received;
     const operation = s3Operation(req) ?? '';
     const target = parsePath(req.url ?? '/');
     const object = `${target.bucket}/${target.key ?? ''}`;

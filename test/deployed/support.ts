@@ -97,7 +97,7 @@ export async function openDeployedRig(): Promise<DeployedRig> {
   await put('NOTIFY_SECRET_ARN', { url: receiver.url });
   const admin = createZendeskAdmin({ baseUrl: sandbox.url, credentials: { kind: 'api_token', ...AUTH } });
   await zendeskSetup(
-    { webhookUrl: `${harness.apiUrl}/webhooks/zendesk`, secretId: secretArnOf(harness, 'WEBHOOK_SECRET_ARN'), requestTag: 'vault_archive', processingTag: 'vault_processing' },
+    { webhookUrl: `${harness.apiUrlFor('POST /webhooks/zendesk')}/webhooks/zendesk`, secretId: secretArnOf(harness, 'WEBHOOK_SECRET_ARN'), requestTag: 'vault_archive', processingTag: 'vault_processing' },
     { admin, secretsManager: secrets },
   );
   secrets.destroy();
