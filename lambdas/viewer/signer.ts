@@ -7,7 +7,7 @@ import type { SignLink } from './open.js';
 
 /**
  * Who signs a link. In AWS: a session of the signer role named after the person (RoleSessionName and SourceIdentity),
- * with a session policy that allows GetObject on this one object version, so CloudTrail's data events show
+ * with a session policy that allows GetObject on this one object (and the decryption S3 does for it), so CloudTrail's data events show
  * `assumed-role/<signer>/<person>` for the read and the credentials behind a link can read nothing else. Locally: the
  * local S3's client, pointed at the local link gate (which enforces the expiry, as S3 does).
  */
@@ -34,11 +34,19 @@ export function clientSigner(s3: S3Client, bucket: string): SignLink {
   return (file, options) => presign(s3, bucket, file, options);
 }
 
-/** The session policy of one link: GetObject (and GetObjectVersion) on exactly this object. */
-export function objectReadPolicy(bucketArn: string, key: string): string {
+/**
+ * The session policy of one link: GetObject (and GetObjectVersion) on exactly this object, and kms:Decrypt through S3.
+ * A session policy limits every action done with the session's credentials, including the kms:Decrypt S3 asks of KMS
+ * on the link's behalf for an SSE-KMS object: without it, S3 refuses the link (AccessDenied). Resource `*` is bounded
+ * by the role's own policy (the archive key, through S3 only).
+ */
+export function objectReadPolicy(bucketArn: string, key: string, region: string): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${bucketArn}/${key}` }],
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${bucketArn}/${key}` },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } } },
+    ],
   });
 }
 
@@ -64,7 +72,7 @@ export function roleSigner(settings: RoleSignerSettings): SignLink {
           RoleSessionName: name,
           SourceIdentity: name,
           DurationSeconds: 900,
-          Policy: objectReadPolicy(`arn:${partition}:s3:::${settings.bucket}`, file.s3Key),
+          Policy: objectReadPolicy(`arn:${partition}:s3:::${settings.bucket}`, file.s3Key, settings.region),
         }),
       );
       credentials = assumed.Credentials;
