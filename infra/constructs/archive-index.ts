@@ -2,8 +2,8 @@ import { Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { AUDIT_GSIS, AUDIT_KEY } from '../../lambdas/shared/archive-audit.js';
-import { INDEX_GSIS, INDEX_KEY, INDEX_TTL_ATTRIBUTE } from '../../lambdas/shared/archive-index.js';
+import { AUDIT_BY_TICKET, AUDIT_GSIS, AUDIT_KEY } from '../../lambdas/shared/archive-audit.js';
+import { INDEX_BY_REQUESTER, INDEX_BY_TICKET, INDEX_GSIS, INDEX_KEY, INDEX_TTL_ATTRIBUTE } from '../../lambdas/shared/archive-index.js';
 import type { Archive } from './archive.js';
 
 /**
@@ -14,6 +14,9 @@ import type { Archive } from './archive.js';
  * policies: item reads of the index are denied to every principal not granted here (as the bucket policy does for
  * objects), and UpdateItem/DeleteItem on the audit trail are denied to every principal at all, so its records are
  * append-only whatever an IAM policy says. The KMS key policy leaves DynamoDB's use of the key to these policies.
+ *
+ * Each grant names what its code calls: GetItem (and writes) on a table, Query on the indexes it queries (every query
+ * names an index; GetItem or PutItem on an index ARN would mean nothing), Scan only where a command scans.
  */
 export class ArchiveIndexStore extends Construct {
   readonly index: Table;
@@ -77,10 +80,9 @@ export class ArchiveIndexStore extends Construct {
     );
   }
 
-  /** The table and each of its indexes by name (no wildcard). */
-  private tableArns(table: Table): string[] {
-    const gsis = table === this.index ? INDEX_GSIS : AUDIT_GSIS;
-    return [table.tableArn, ...gsis.map((g) => `${table.tableArn}/index/${g.indexName}`)];
+  /** Index ARNs by name (no wildcard). */
+  private indexArns(table: Table, names: readonly string[]): string[] {
+    return names.map((name) => `${table.tableArn}/index/${name}`);
   }
 
   /** The copy and redact steps: UpdateItem of index items only (they never read or delete). */
@@ -89,23 +91,35 @@ export class ArchiveIndexStore extends Construct {
     this.grantKey(role, 'ArchiveIndexKey', true);
   }
 
-  /** Reads of the index (queries by ticket, requester, month). */
-  grantIndexRead(role: IRole): void {
-    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadArchiveIndex', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: this.tableArns(this.index) }));
+  /** Reads of the index: GetItem of one file's item, Query of the named indexes (default all: by ticket, requester, month). */
+  grantIndexRead(role: IRole, indexes: readonly string[] = INDEX_GSIS.map((g) => g.indexName)): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadArchiveIndex', actions: ['dynamodb:GetItem'], resources: [this.index.tableArn] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'QueryArchiveIndex', actions: ['dynamodb:Query'], resources: this.indexArns(this.index, indexes) }));
     this.indexReaders.push(role.roleArn);
   }
 
-  /** Appends to the audit trail (PutItem only: the code adds attribute_not_exists, the resource policy forbids the rest) and reads it. */
-  grantAudit(role: IRole, read: boolean): void {
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ sid: read ? 'AppendAndReadAuditTrail' : 'AppendAuditTrail', actions: ['dynamodb:PutItem', ...(read ? ['dynamodb:Query', 'dynamodb:Scan'] : [])], resources: read ? this.tableArns(this.audit) : [this.audit.tableArn] }),
-    );
+  /**
+   * Appends to the audit trail (PutItem only: the code adds attribute_not_exists, the resource policy forbids the rest)
+   * and, with `read`, queries it on those indexes (and scans it with `scan`: `archive audit` without a filter).
+   */
+  grantAudit(role: IRole, read: { indexes: readonly string[]; scan: boolean } | false): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'AppendAuditTrail', actions: ['dynamodb:PutItem'], resources: [this.audit.tableArn] }));
+    if (!read) return;
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'QueryAuditTrail', actions: ['dynamodb:Query'], resources: this.indexArns(this.audit, read.indexes) }));
+    if (read.scan) role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ScanAuditTrail', actions: ['dynamodb:Scan'], resources: [this.audit.tableArn] }));
   }
 
-  /** The signer role and the viewer: read the index, append to and read the audit trail. */
+  /** The signer role (`archive list`, `open`, `audit`): read the index, append to and read the audit trail. */
   grantReaderSide(role: IRole): void {
     this.grantIndexRead(role);
-    this.grantAudit(role, true);
+    this.grantAudit(role, { indexes: AUDIT_GSIS.map((g) => g.indexName), scan: true });
+    this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+
+  /** The viewer: search by ticket or requester, open (GetItem, then an audit record), the access log of a ticket. */
+  grantViewer(role: IRole): void {
+    this.grantIndexRead(role, [INDEX_BY_TICKET.indexName, INDEX_BY_REQUESTER.indexName]);
+    this.grantAudit(role, { indexes: [AUDIT_BY_TICKET.indexName], scan: false });
     this.grantKey(role, 'ArchiveIndexKey', true);
   }
 

@@ -137,7 +137,7 @@ export class ArchiveViewer extends Construct {
         ...(authOrigins.length ? { VIEWER_AUTH_ORIGINS: authOrigins.join(',') } : {}),
       },
     });
-    props.index.grantReaderSide(fn.role);
+    props.index.grantViewer(fn.role);
     fn.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'SignAsThePerson', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'], resources: [props.roles.signer.roleArn] }));
     const principal = new ArnPrincipal(fn.role.roleArn);
     props.roles.signer.assumeRolePolicy?.addStatements(new PolicyStatement({ actions: ['sts:AssumeRole'], principals: [principal] }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { logicalId, roleStatements, synthVault, type Statement, type VaultSynth } from './support/vault.js';
+import { logicalId, resourcesOf, roleStatements, synthVault, type Statement, type VaultSynth } from './support/vault.js';
 
 /** The archive's reading side in the template: index and audit tables, signer and erasure roles, the viewer, the bucket policy. */
 let vault: VaultSynth;
@@ -54,6 +54,31 @@ describe('archive index and audit tables', () => {
     }
     const copy = roleStatements(vault.template, logicalId(vault.stack.workflow.steps.CopyAttachmentFunctionArn.role)).find((s) => s.Sid === 'RecordInArchiveIndex');
     expect(copy).toMatchObject({ Action: 'dynamodb:UpdateItem', Resource: resolve(vault.stack.archiveIndex.index.tableArn) });
+  });
+});
+
+describe('reads of the index and the audit trail', () => {
+  const indexNames = (s: Statement | undefined) => resourcesOf(s!).map((r) => /\/index\/(\w+)/.exec(JSON.stringify(r))?.[1] ?? 'table').sort();
+  const statements = (role: unknown) => Object.fromEntries(roleStatements(vault.template, logicalId(role as never)).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
+
+  it('name what each reader’s code calls: GetItem on the table, Query on the indexes it queries (never GetItem or PutItem on an index)', () => {
+    for (const role of [vault.stack.viewer.fn.role, vault.stack.archiveRoles.signer]) {
+      const s = statements(role);
+      expect([s.ReadArchiveIndex!.Action, indexNames(s.ReadArchiveIndex)]).toEqual(['dynamodb:GetItem', ['table']]);
+      expect([s.AppendAuditTrail!.Action, indexNames(s.AppendAuditTrail)]).toEqual(['dynamodb:PutItem', ['table']]);
+      expect(s.QueryArchiveIndex!.Action).toBe('dynamodb:Query');
+    }
+    const signer = statements(vault.stack.archiveRoles.signer);
+    expect(indexNames(signer.QueryArchiveIndex)).toEqual(['byArchivedMonth', 'byRequester', 'byTicket']);
+    expect(indexNames(signer.QueryAuditTrail)).toEqual(['byActor', 'byMonth', 'byTicket']);
+    expect([signer.ScanAuditTrail!.Action, indexNames(signer.ScanAuditTrail)]).toEqual(['dynamodb:Scan', ['table']]);
+  });
+
+  it('the viewer searches by ticket or requester and reads a ticket’s access log: no date range, no scan, no other log index', () => {
+    const viewer = statements(vault.stack.viewer.fn.role);
+    expect(indexNames(viewer.QueryArchiveIndex)).toEqual(['byRequester', 'byTicket']);
+    expect(indexNames(viewer.QueryAuditTrail)).toEqual(['byTicket']);
+    expect(viewer.ScanAuditTrail).toBeUndefined();
   });
 });
 
