@@ -1,8 +1,9 @@
 /**
  * What CDK deploys, run without an AWS account (docs/deployed.md): the synthesized bundles in their own processes
  * under a Lambda runtime, with the template's environment, driven by the state machine's rendered definition, against
- * the sandbox Zendesk and emulated S3, DynamoDB, Secrets Manager and Step Functions. Then every AWS call the bundles
- * made is checked against the template's IAM.
+ * the sandbox Zendesk and emulated S3, DynamoDB, Secrets Manager, Step Functions and STS; the viewer behind its own HTTP
+ * API and JWT authorizer. Then every AWS call the bundles (and the sessions they assumed) made is checked against the
+ * template's IAM.
  *
  * The tests run in order: the scenarios record the calls the IAM checks evaluate.
  */
@@ -13,8 +14,12 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { documentOf, type RunDocument } from '../../cli/run.js';
 import { runFiles } from '../../lambdas/shared/run-files.js';
 import { withRunFiles } from '../../local/runtime/summary.js';
-import { checkCalls, formatDenials, formatGrants, type IamReport } from '../../local/deployed/iam/check.js';
+import { checkCalls, formatDenials, formatGrants, readableId, readableResource, type IamReport } from '../../local/deployed/iam/check.js';
+import { globMatches } from '../../local/deployed/iam/conditions.js';
+import { statementsOf } from '../../local/deployed/iam/evaluate.js';
 import { stateMachineInvokeGrants, timeoutMismatches, unpermittedServiceInvocations } from '../../local/deployed/iam/workflow-checks.js';
+import type { RecordedCall } from '../../local/deployed/calls.js';
+import type { Caller } from '../../local/deployed/harness.js';
 import { TemplateResolver, type CfnTemplate } from '../../local/deployed/template.js';
 import type { ExecutionRecord } from '../../local/runtime/history.js';
 import { generatedSha256 } from '../../local/sandbox/zendesk.js';
@@ -32,7 +37,7 @@ beforeAll(async () => {
   rig = await openDeployedRig();
   bucket = rig.harness.stack.functions.map((f) => f.environment.ARCHIVE_BUCKET).find(Boolean)!;
   s3 = new S3Client({ endpoint: rig.harness.s3Direct, region: AWS.region, forcePathStyle: true, credentials: OPERATOR });
-}, 300_000); // about 20 s on an idle two-core machine; a busy one needs the margin (the synth bundles eight functions)
+}, 300_000); // about 20 s on an idle two-core machine; a busy one needs the margin (the synth bundles ten functions)
 
 afterAll(async () => {
   s3?.destroy();
@@ -221,34 +226,112 @@ describe('scenarios', () => {
       expect(sandbox.ticket(5003)!.tags).not.toContain('vault_failed');
     }),
   SCENARIO_TIMEOUT_MS);
+
+  it('the viewer (its own HTTP API, JWT authorizer): a reader finds ticket 5001’s files by ticket and requester, and views and downloads one through audited 5-minute links', () =>
+    withLogsOnFailure(async () => {
+      const { harness } = rig;
+      const api = harness.apis.find((a) => a.routeKeys.includes('GET /api/{proxy+}'))!;
+      const [authorizer] = api.authorizers;
+      const token = (claims: Record<string, unknown>) => harness.jwt.issue({ iss: authorizer!.issuer, aud: authorizer!.audience[0], token_use: 'id', ...claims });
+      const reader = token({ sub: 'u-1', email: 'reader@acme.example', 'cognito:groups': ['vault-readers', 'support'] });
+      const call = (path: string, bearer?: string, body?: unknown) =>
+        fetch(`${api.url}${path}`, { method: body ? 'POST' : 'GET', headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+
+      // The page loads without a token; the API refuses requests the authorizer does not accept, before the function.
+      const page = await call('/');
+      expect([page.status, page.headers.get('content-security-policy')]).toEqual([200, expect.stringContaining("default-src 'none'")]);
+      const invoked = harness.serviceInvocations.length;
+      expect((await call('/api/files?ticket=5001')).status).toBe(401);
+      expect((await call('/api/files?ticket=5001', token({ sub: 'u-1', email: 'reader@acme.example', aud: 'another-client' }))).status).toBe(401);
+      expect((await call('/api/files?ticket=5001', token({ sub: 'u-1', exp: Math.floor(Date.now() / 1000) - 1 }))).status).toBe(401);
+      expect(harness.serviceInvocations.length).toBe(invoked);
+      // A signed-in person outside the readers' group is refused by the function.
+      expect((await call('/api/files?ticket=5001', token({ sub: 'u-2', email: 'agent@acme.example', 'cognito:groups': ['support'] }))).status).toBe(403);
+
+      // The copy step indexed both files (listed in the order they were archived), the redaction step marked them redacted.
+      const byTicket = (await (await call('/api/files?ticket=5001', reader)).json()) as { files: Array<Record<string, unknown>> };
+      expect(byTicket.files.map((f) => [f.fileName, f.contentType, f.requesterId, typeof f.redactedAt]).sort()).toEqual([
+        ['id-card.pdf', 'application/pdf', '5005001', 'string'],
+        ['statement', 'application/octet-stream', '5005001', 'string'],
+      ]);
+      const byRequester = (await (await call('/api/files?requester=5005001', reader)).json()) as { files: Array<Record<string, unknown>> };
+      expect(byRequester.files.map((f) => f.attachmentId)).toEqual(byTicket.files.map((f) => f.attachmentId));
+
+      const pdf = byTicket.files.find((f) => f.fileName === 'id-card.pdf')!;
+      for (const action of ['view', 'open'] as const) {
+        const opened = await call('/api/open', reader, { attachmentId: pdf.attachmentId, reason: 'DSAR 42: the customer asked for their ID', action });
+        const link = (await opened.json()) as { url: string; expiresAt: string };
+        expect(opened.status).toBe(200);
+        const url = new URL(link.url);
+        expect([url.origin, url.searchParams.get('X-Amz-Expires'), url.searchParams.get('X-Amz-Credential')?.slice(0, 4)]).toEqual([harness.s3.url, '300', 'ASIA']);
+        expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
+        // The person's browser follows the link: the exact bytes, under the original name.
+        const object = await fetch(link.url);
+        expect([object.status, sha256(new Uint8Array(await object.arrayBuffer()))]).toEqual([200, pdf.sha256]);
+        expect(object.headers.get('content-disposition')).toMatch(action === 'view' ? /^inline;.*id-card\.pdf/ : /^attachment;.*id-card\.pdf/);
+      }
+      // Each link was signed by a session of the signer role named after the person, limited to that one object.
+      const sessions = harness.sts.sessions.filter((x) => x.sessionName === 'reader@acme.example');
+      expect(sessions.map((x) => [x.roleArn, x.sourceIdentity])).toEqual([
+        [harness.environmentOf(fnNamed('ViewerFunction')).ARCHIVE_SIGNER_ROLE_ARN, 'reader@acme.example'],
+        [harness.environmentOf(fnNamed('ViewerFunction')).ARCHIVE_SIGNER_ROLE_ARN, 'reader@acme.example'],
+      ]);
+      expect(JSON.parse(sessions[0]!.policy!).Statement[0]).toMatchObject({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `arn:aws:s3:::${bucket}/${String(pdf.s3Key)}` });
+
+      const audit = (await (await call('/api/audit?ticket=5001', reader)).json()) as { entries: Array<Record<string, unknown>> };
+      expect(audit.entries.map((e) => [e.action, e.attachmentId, e.actor, e.reason])).toEqual([
+        ['view', pdf.attachmentId, 'reader@acme.example', 'DSAR 42: the customer asked for their ID'],
+        ['open', pdf.attachmentId, 'reader@acme.example', 'DSAR 42: the customer asked for their ID'],
+      ]);
+    }),
+  SCENARIO_TIMEOUT_MS);
 });
 
-/** Roles by readable name: the logical ID without CDK's hash suffix. */
-const roleName = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+const INDEX_KEY_USE =
+  'DynamoDB asks KMS only for kms:Decrypt of the table key on an item call (checked on every call here); AWS lists Encrypt, GenerateDataKey and DescribeKey among what DynamoDB needs on a customer managed key, for the table key itself: kept until CloudTrail in a real account shows DynamoDB never asks them of this role';
+const SIGNER_CLI = 'archive list, open and audit (the CLI) run in a per-person session of the signer role; the viewer’s sessions only sign links';
 
 /**
- * Grants these scenarios do not exercise, each needed on a path they do not take. Any other grant that no call used
- * fails the test: remove it from infra/, or add it here with its reason.
+ * Grants these scenarios do not exercise, each needed on a path they do not take, keyed `<role> <action> <resource>`
+ * in the template's words (readableResource; `*` in a key matches any run of characters). Any other grant that no call
+ * used fails the test: remove it from infra/, or add it here with its reason.
  */
 const NEEDED_BUT_NOT_EXERCISED: Record<string, string> = {
-  'WorkflowStateMachineRole s3:AbortMultipartUpload': 'the ResultWriter may upload a large results file in parts (granted as for CDK’s DistributedMap)',
-  'WorkflowStateMachineRole s3:ListMultipartUploadParts': 'the ResultWriter may upload a large results file in parts (granted as for CDK’s DistributedMap)',
-  'WorkflowStateMachineRole states:StartExecution': 'a Map Run starts its children as the machine’s role in AWS; the local Map Run adapter runs them in process',
-  'WorkflowStateMachineRole states:DescribeExecution': 'a Map Run watches its children as the machine’s role in AWS; the local Map Run adapter runs them in process',
-  'WorkflowStateMachineRole states:StopExecution': 'a Map Run stops its children when it fails or its execution is stopped',
-  'WorkflowStateMachineRole states:RedriveExecution': 'a redriven execution redrives its Map Run’s failed children',
-  'IngressWebhookRole dynamodb:DeleteItem': 'gives a delivery record back when StartExecution fails, so that Zendesk’s retry can start the run',
-  'WorkflowCopyAttachmentRole dynamodb:GetItem': 'Powertools reads the record when a conditional write is refused without the old item',
-  'WorkflowRedactVerifiedRole dynamodb:GetItem': 'Powertools reads the record when a conditional write is refused without the old item',
-  'WorkflowRedactVerifiedRole dynamodb:DeleteItem': 'Powertools deletes the record when a redaction fails, and an unconfirmed redaction is forgotten',
+  'WorkflowStateMachineRole s3:AbortMultipartUpload ArchiveBucket/runs/*': 'the ResultWriter may upload a large results file in parts (granted as for CDK’s DistributedMap)',
+  'WorkflowStateMachineRole s3:ListMultipartUploadParts ArchiveBucket/runs/*': 'the ResultWriter may upload a large results file in parts (granted as for CDK’s DistributedMap)',
+  'WorkflowStateMachineRole states:StartExecution WorkflowStateMachine': 'a Map Run starts its children as the machine’s role in AWS; the local Map Run adapter runs them in process',
+  'WorkflowStateMachineRole states:DescribeExecution execution:WorkflowStateMachine*': 'a Map Run watches its children as the machine’s role in AWS; the local Map Run adapter runs them in process',
+  'WorkflowStateMachineRole states:StopExecution execution:WorkflowStateMachine*': 'a Map Run stops its children when it fails or its execution is stopped',
+  'WorkflowStateMachineRole states:RedriveExecution execution:WorkflowStateMachine*': 'a redriven execution redrives its Map Run’s failed children',
+  'IngressWebhookRole dynamodb:DeleteItem IdempotencyTable': 'gives a delivery record back when StartExecution fails, so that Zendesk’s retry can start the run',
+  'WorkflowCopyAttachmentRole dynamodb:GetItem IdempotencyTable': 'Powertools reads the record when a conditional write is refused without the old item',
+  'WorkflowCopyAttachmentRole dynamodb:GetItem ArchiveIndex': 'the copy step reads its earlier copy’s index item on a re-run',
+  'WorkflowRedactVerifiedRole dynamodb:GetItem IdempotencyTable': 'Powertools reads the record when a conditional write is refused without the old item',
+  'WorkflowRedactVerifiedRole dynamodb:DeleteItem IdempotencyTable': 'Powertools deletes the record when a redaction fails, and an unconfirmed redaction is forgotten',
+  ...Object.fromEntries(
+    ['WorkflowCopyAttachmentRole', 'WorkflowRedactVerifiedRole', 'ViewerFunctionRole', 'ArchiveRolesSigner'].flatMap((role) =>
+      ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'].map((action) => [`${role} ${action} ArchiveKey`, INDEX_KEY_USE]),
+    ),
+  ),
+  'ArchiveRolesSigner s3:GetObjectVersion ArchiveBucket/tickets/*': 'links name the object version the index recorded; the S3 emulator (fauxqs) keeps no versions, so here the index has none',
+  'ArchiveRolesSigner dynamodb:GetItem ArchiveIndex': SIGNER_CLI,
+  'ArchiveRolesSigner dynamodb:Query ArchiveIndex/index/*': SIGNER_CLI,
+  'ArchiveRolesSigner dynamodb:PutItem ArchiveIndexAudit': SIGNER_CLI,
+  'ArchiveRolesSigner dynamodb:Query ArchiveIndexAudit/index/*': SIGNER_CLI,
+  'ArchiveRolesSigner dynamodb:Scan ArchiveIndexAudit': `${SIGNER_CLI} (archive audit without a filter scans the trail)`,
+  'ArchiveRolesSigner kms:Decrypt ArchiveKey': `${SIGNER_CLI}: the index and audit tables through DynamoDB (its kms:Decrypt through S3 is used by the links)`,
 };
 
-const grantKey = (g: { role: string; action: string }) => `${roleName(g.role)} ${g.action}`;
+const listed = (key: string) => Object.keys(NEEDED_BUT_NOT_EXERCISED).some((pattern) => globMatches(pattern, key));
+
+/** `<role> <action> <resource>` in the template's words (readableResource): the key of NEEDED_BUT_NOT_EXERCISED. */
+const grantKey = (g: { role: string; action: string; resource: string }) => `${readableId(g.role)} ${g.action} ${readableResource(rig.harness.stack.resolver, g.resource)}`;
 
 describe('every call against the template’s IAM', () => {
   let report: IamReport;
-  const check = (template: CfnTemplate = rig.harness.stack.template) =>
-    checkCalls(rig.harness.calls.calls, new TemplateResolver(template, rig.harness.stack.resolver.env), rig.harness.callers, AWS);
+  const check = (template: CfnTemplate = rig.harness.stack.template, calls: RecordedCall[] = rig.harness.calls.calls, callers: Caller[] = rig.harness.callers) =>
+    checkCalls(calls, new TemplateResolver(template, rig.harness.stack.resolver.env), callers, AWS);
 
   beforeAll(() => {
     report = check();
@@ -273,7 +356,7 @@ describe('every call against the template’s IAM', () => {
         `Qualified function ARNs granted by grantInvoke (accepted): ${qualified.length}\n` +
         `Used by the Lambda and Step Functions services on the roles' behalf (not observable here): ${[...new Set(report.serviceSide.map((g) => g.action))].sort().join(', ')}`,
     );
-    expect(unused.map(grantKey).filter((k) => !(k in NEEDED_BUT_NOT_EXERCISED))).toEqual([]);
+    expect(unused.map(grantKey).filter((k) => !listed(k))).toEqual([]);
   });
 
   it('lets the state machine invoke exactly the functions its definition references, each Task outlasting its function', () => {
@@ -286,18 +369,33 @@ describe('every call against the template’s IAM', () => {
     expect(unpermittedServiceInvocations(rig.harness.stack, rig.harness.serviceInvocations)).toEqual([]);
   });
 
-  type Mutation = { name: string; expected: RegExp; mutate: (template: CfnTemplate) => void };
+  /** A change to the template (or to what was recorded) that must make the recorded calls fail, with this denial. */
+  type Mutation = {
+    name: string;
+    expected: RegExp;
+    mutate?: (template: CfnTemplate) => void;
+    calls?: (calls: RecordedCall[]) => RecordedCall[];
+    callers?: (callers: Caller[]) => Caller[];
+  };
+  type Statement = { Sid?: string; Effect?: string; Action: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
   const statementsOfRole = (template: CfnTemplate, rolePrefix: string) => {
     const policy = Object.values(template.Resources).find(
       (r) => r.Type === 'AWS::IAM::Policy' && ((r.Properties?.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref.startsWith(rolePrefix)),
     );
-    return (policy!.Properties!.PolicyDocument as { Statement: Array<{ Sid?: string; Action: string | string[] }> }).Statement;
+    return (policy!.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
   };
   const withoutAction = (template: CfnTemplate, rolePrefix: string, action: string) => {
     const statements = statementsOfRole(template, rolePrefix);
     for (const s of statements) s.Action = ([] as string[]).concat(s.Action).filter((a) => a !== action);
     statements.splice(0, statements.length, ...statements.filter((s) => ([] as string[]).concat(s.Action).length > 0));
   };
+  const withoutStatement = (statements: Statement[], drop: (s: Statement) => boolean) => statements.splice(0, statements.length, ...statements.filter((s) => !drop(s)));
+  const resourceOf = (template: CfnTemplate, prefix: string) => Object.entries(template.Resources).find(([id]) => id.startsWith(prefix))![1];
+  const keyPolicyDeny = (template: CfnTemplate) =>
+    (resourceOf(template, 'ArchiveKey').Properties!.KeyPolicy as { Statement: Statement[] }).Statement.find((s) => s.Sid === 'DenyDecryptExceptVaultReaders')!;
+  const indexReadDeny = (template: CfnTemplate) =>
+    ((resourceOf(template, 'ArchiveIndex').Properties!.ResourcePolicy as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement.find((s) => s.Sid === 'DenyIndexReadsExceptArchiveReaders')!.Condition!.ArnNotEquals as Record<string, unknown[]>);
+  const presigned = (c: RecordedCall) => c.s3?.signature?.presigned === true;
   const mutations: Mutation[] = [
     { name: 'kms:GenerateDataKey from the copy role', expected: /WorkflowCopyAttachmentFunction\w+ \(role WorkflowCopyAttachmentRole\w+\) is not allowed kms:GenerateDataKey on arn:aws:kms:[^:]+:\d+:key\//, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 'kms:GenerateDataKey') },
     { name: 's3:ListBucket from the copy role', expected: /is not allowed s3:ListBucket on arn:aws:s3:::attachmentvault-archivebucket\w+:/, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 's3:ListBucket') },
@@ -312,12 +410,72 @@ describe('every call against the template’s IAM', () => {
         deny.Condition.ArnNotEquals['aws:PrincipalArn'] = deny.Condition.ArnNotEquals['aws:PrincipalArn'].filter((r) => !JSON.stringify(r).includes('RedactVerifiedRole'));
       },
     },
+    {
+      name: 'the index writes of the redact role (RecordInArchiveIndex)',
+      expected: /WorkflowRedactVerifiedFunction\w+ \(role WorkflowRedactVerifiedRole\w+\) is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:[^ ]+:table\/\S+ArchiveIndex4\w+: no Allow statement/,
+      mutate: (t) => withoutStatement(statementsOfRole(t, 'WorkflowRedactVerifiedRole'), (s) => s.Sid === 'RecordInArchiveIndex'),
+    },
+    {
+      name: 'the archive key through DynamoDB from the copy role (ArchiveIndexKey)',
+      expected: /WorkflowCopyAttachmentFunction\w+ \(role WorkflowCopyAttachmentRole\w+\) is not allowed kms:Decrypt on arn:aws:kms:[^ ]+: no Allow statement in its identity policies matches \[call: dynamodb UpdateItem \S+ArchiveIndex/,
+      mutate: (t) => withoutStatement(statementsOfRole(t, 'WorkflowCopyAttachmentRole'), (s) => s.Sid === 'ArchiveIndexKey'),
+    },
+    {
+      name: 'the key policy’s exemption of DynamoDB from its Decrypt deny',
+      expected: /ViewerFunction\w+ \(role ViewerFunctionRole\w+\) is not allowed kms:Decrypt on arn:aws:kms:[^ ]+: explicitly denied by key policy of ArchiveKey\w+ statement DenyDecryptExceptVaultReaders \[call: dynamodb/,
+      mutate: (t) => void delete keyPolicyDeny(t).Condition!.StringNotEquals,
+    },
+    {
+      name: 'the viewer role from the index table policy’s readers',
+      expected: /ViewerFunction\w+ \(role ViewerFunctionRole\w+\) is not allowed dynamodb:(GetItem|Query) on arn:aws:dynamodb:[^ ]+ArchiveIndex4\w+\S*: explicitly denied by table policy of ArchiveIndex4\w+ statement DenyIndexReadsExceptArchiveReaders/,
+      mutate: (t) => {
+        const readers = indexReadDeny(t);
+        readers['aws:PrincipalArn'] = readers['aws:PrincipalArn']!.filter((r) => !JSON.stringify(r).includes('ViewerFunctionRole'));
+      },
+    },
+    {
+      name: 'the viewer in the signer role’s trust policy and its own sts:AssumeRole',
+      expected: /ViewerFunction\w+ \(role ViewerFunctionRole\w+\) is not allowed sts:AssumeRole on arn:aws:iam::\d+:role\/\S+Signer\w+: no Allow statement/,
+      mutate: (t) => {
+        withoutStatement(statementsOfRole(t, 'ViewerFunctionRole'), (s) => s.Sid === 'SignAsThePerson');
+        const trust = (resourceOf(t, 'ArchiveRolesSigner').Properties!.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+        withoutStatement(trust, (s) => JSON.stringify(s.Principal).includes('ViewerFunctionRole'));
+      },
+    },
+    {
+      name: 'the signer role’s reads of archived objects (its links)',
+      expected: /ArchiveRolesSigner\w+ session reader@acme\.example \(role ArchiveRolesSigner\w+\) is not allowed s3:GetObject on arn:aws:s3:::[^ ]+\/tickets\/5001\/\d+\.pdf: no Allow statement .*\(presigned\)/,
+      mutate: (t) => withoutStatement(statementsOfRole(t, 'ArchiveRolesSigner'), (s) => s.Sid === 'SignArchivedObjectLinks'),
+    },
+    {
+      name: 'kms:Decrypt in a link’s session policy (as the viewer signed links before this check)',
+      expected: /ArchiveRolesSigner\w+ session reader@acme\.example \(role ArchiveRolesSigner\w+\) is not allowed kms:Decrypt on arn:aws:kms:[^ ]+: not allowed by the session policy/,
+      callers: (callers) =>
+        callers.map((c) => {
+          if (!c.session?.policy) return c;
+          const Statement = statementsOf(c.session.policy).filter((st) => !JSON.stringify(st.Action).includes('kms:'));
+          return { ...c, session: { ...c.session, policy: { ...c.session.policy, Statement } } };
+        }),
+    },
+    {
+      name: 'a fresh signature: the same link followed after 301 s',
+      expected: /is not allowed s3:GetObject on arn:aws:s3:::[^ ]+\/tickets\/5001\/\d+\.pdf: explicitly denied by bucket policy \w+ statement DenySignaturesOlderThan300Seconds \[call: s3 GetObject \S+ \(presigned\)/,
+      calls: (calls) => calls.map((c) => (presigned(c) ? { ...c, receivedAt: c.s3!.signature!.signedAt + 301_000 } : c)),
+    },
   ];
+
+  it('recorded the viewer’s links as its person’s signer session and checked them (presigned GetObject)', () => {
+    expect(rig.harness.calls.calls.filter(presigned).map((c) => [c.operation, c.status, rig.harness.callers.find((x) => x.accessKeyId === c.accessKeyId)?.logicalId.replace(/[0-9A-F]{8} /, ' ')])).toEqual([
+      ['GetObject', 200, 'ArchiveRolesSigner session reader@acme.example'],
+      ['GetObject', 200, 'ArchiveRolesSigner session reader@acme.example'],
+    ]);
+  });
 
   it.each(mutations.map((m) => [m.name, m] as const))('fails, naming the action and resource, without %s', (_name, mutation) => {
     const template = structuredClone(rig.harness.stack.template);
-    mutation.mutate(template);
-    const denials = formatDenials(check(template).denials);
-    expect(denials).toMatch(mutation.expected);
+    mutation.mutate?.(template);
+    const calls = mutation.calls?.(rig.harness.calls.calls) ?? rig.harness.calls.calls;
+    const callers = mutation.callers?.(rig.harness.callers) ?? rig.harness.callers;
+    expect(formatDenials(check(template, calls, callers).denials)).toMatch(mutation.expected);
   });
 });
