@@ -344,6 +344,18 @@ describe('every call against the template’s IAM', () => {
     expect(report.evaluated).toBeGreaterThan(100);
   });
 
+  it('recorded the copy and redaction steps’ writes to the archive index as theirs, each with the key DynamoDB uses for them', () => {
+    const indexTable = rig.harness.environmentOf(fnNamed('WorkflowCopyAttachment')).ARCHIVE_INDEX_TABLE;
+    for (const step of ['WorkflowCopyAttachment', 'WorkflowRedactVerified']) {
+      const writes = rig.harness.calls.by(`AKID-${fnNamed(step).logicalId}`).filter((c) => c.dynamodb?.tableName === indexTable);
+      expect([step, [...new Set(writes.map((c) => c.operation))]]).toEqual([step, ['UpdateItem']]);
+      expect(writes.filter((c) => c.status === 200).length).toBeGreaterThanOrEqual(2);
+      // Each one: dynamodb:UpdateItem on the index, and kms:Decrypt of its table key through DynamoDB.
+      const checked = check(undefined, writes);
+      expect([checked.evaluated, checked.denials]).toEqual([writes.length * 2, []]);
+    }
+  });
+
   it('allows every call each function made (identity policies, the bucket policy and the key policy)', () => {
     expect(formatDenials(report.denials)).toBe('');
   });
