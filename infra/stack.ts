@@ -159,5 +159,6 @@ export class AttachmentVaultStack extends Stack {
       step.fn.addEnvironment('ARCHIVE_RETENTION_DAYS', String(retentionDays));
       this.archiveIndex.grantWorkflowWriter(step.role);
     }
+    this.archiveIndex.grantCopyReference(this.workflow.steps.CopyAttachmentFunctionArn.role);
   }
 }

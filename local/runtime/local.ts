@@ -23,6 +23,11 @@ export interface OpenLocalOptions extends Partial<Omit<LocalEngineOptions, 'hist
   seedDemo?: boolean;
   /** Persist embedded S3 objects under the data dir (default true). */
   persistS3?: boolean;
+  /**
+   * Embed the archive index and audit trail even though S3 is configured (a test's own emulator in front of the
+   * embedded sandbox Zendesk). Default: only with the embedded S3.
+   */
+  archiveIndex?: boolean;
 }
 
 /**
@@ -55,7 +60,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
   env.AWS_REGION ??= 'us-east-1';
   let services;
   try {
-    services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true });
+    services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true, ...(options.archiveIndex && sandbox ? { archiveIndex: true } : {}) });
   } catch (error) {
     await sandbox?.close();
     throw error;

@@ -103,11 +103,11 @@ async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string,
  * (archive-tables.ts, persisted under dataDir/index). Refuses the embedded archive when Zendesk is real: no customer
  * file (and no file name) lands on this disk.
  */
-export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean } = {}): Promise<EmbeddedServices> {
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean; archiveIndex?: boolean } = {}): Promise<EmbeddedServices> {
   const out: Record<string, string> = {};
   const closers: Array<() => Promise<void>> = [];
   const embeddedS3 = !env.AWS_ENDPOINT_URL_S3 && !env.ARCHIVE_BUCKET;
-  const embeddedIndex = embeddedS3 && !env.ARCHIVE_INDEX_TABLE;
+  const embeddedIndex = (embeddedS3 || options.archiveIndex === true) && !env.ARCHIVE_INDEX_TABLE;
   if (embeddedS3) assertNoRealZendesk(env);
   const region = env.AWS_REGION ?? 'us-east-1';
   const persist = options.persistS3 !== false;
