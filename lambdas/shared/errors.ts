@@ -90,6 +90,15 @@ export class TicketClosed extends VaultError {
   readonly retryable = false;
 }
 
+/**
+ * Export Search refused the cursor of a request (`page[after]`): it expired (a cursor lives an hour) or is no longer
+ * valid. A new export of the same window starts without one. Handled in code by SelectTickets, never thrown to the ASL.
+ */
+export class SearchCursorExpired extends VaultError {
+  override readonly name = 'SearchCursorExpired';
+  readonly retryable = true;
+}
+
 // ---- Per-file, permanent and known: the copy step turns these into outcome `skipped` with a reason. ----
 
 /** The attachment no longer exists (404) or is marked deleted. */
@@ -255,6 +264,7 @@ export const VAULT_ERRORS = {
   ZendeskRequestFailed,
   UpdateConflict,
   TicketClosed,
+  SearchCursorExpired,
   AttachmentGone,
   MalwareBlocked,
   HostNotAllowed,

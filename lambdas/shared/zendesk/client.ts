@@ -7,6 +7,7 @@ import { createHostMatcher, zendeskOrigin } from './hosts.js';
 import { createHttp, DEFAULT_RETRY, type RetrySettings } from './http.js';
 import { createRedaction } from './redaction.js';
 import { createZendeskRequest } from './request.js';
+import { createSearch } from './search.js';
 import { createTickets } from './tickets.js';
 import type { ZendeskApi, ZendeskCredentials } from './types.js';
 
@@ -34,7 +35,7 @@ export const DEFAULT_USER_AGENT = 'attachment-vault/0.1';
 
 /**
  * The client: one authenticated request function (request.ts) shared by one module per resource (tickets.ts,
- * comments.ts, attachments.ts, redaction.ts), plus downloads (download.ts).
+ * comments.ts, attachments.ts, redaction.ts, search.ts), plus downloads (download.ts).
  */
 export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
   const origin = zendeskOrigin(options.baseUrl);
@@ -61,6 +62,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
   const { listComments } = createComments(request);
   const { getAttachment } = createAttachments(request);
   const { redactCommentAttachments } = createRedaction(request, getTicket);
+  const { exportSearchTickets } = createSearch(request);
 
   return {
     getTicket,
@@ -68,6 +70,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     getAttachment,
     updateTags,
     redactCommentAttachments,
+    exportSearchTickets,
     download: (contentUrl, downloadOptions) =>
       openDownload(
         { http: downloads, auth, zendeskOrigin: origin, isContentHost, maxInProcessRetryAfterSeconds: maxWait },
