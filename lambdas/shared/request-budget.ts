@@ -59,6 +59,24 @@ function headerNumber(headers: Headers, ...names: string[]): number | undefined 
   return undefined;
 }
 
+/** Writes a bucket's new level if nobody wrote it since it was read; false when someone did. */
+async function writeBucket(doc: DynamoDBDocumentClient, table: string, id: string, bucket: Bucket | undefined, change: Partial<Bucket> & Pick<Bucket, 'tokens' | 'updatedAt'>): Promise<boolean> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...bucket, ...change, [BUDGET_KEY]: id, version: (bucket?.version ?? 0) + 1 },
+        ConditionExpression: bucket ? 'version = :was' : 'attribute_not_exists(#k)',
+        ...(bucket ? { ExpressionAttributeValues: { ':was': bucket.version ?? 0 } } : { ExpressionAttributeNames: { '#k': BUDGET_KEY } }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, settings: RequestBudgetSettings, now: () => number = Date.now): RequestBudget {
   const read = async (id: string): Promise<Bucket | undefined> => (await doc.send(new GetCommand({ TableName: table, Key: { [BUDGET_KEY]: id }, ConsistentRead: true }))).Item as Bucket | undefined;
   let observedLimit: number | undefined;
@@ -77,31 +95,13 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
     return { tokens, refill, at };
   };
 
-  /** Writes the bucket's new level if nobody wrote it since it was read; false when someone did. */
-  async function write(id: string, bucket: Bucket | undefined, change: Partial<Bucket> & Pick<Bucket, 'tokens' | 'updatedAt'>): Promise<boolean> {
-    try {
-      await doc.send(
-        new PutCommand({
-          TableName: table,
-          Item: { ...bucket, ...change, [BUDGET_KEY]: id, version: (bucket?.version ?? 0) + 1 },
-          ConditionExpression: bucket ? 'version = :was' : 'attribute_not_exists(#k)',
-          ...(bucket ? { ExpressionAttributeValues: { ':was': bucket.version ?? 0 } } : { ExpressionAttributeNames: { '#k': BUDGET_KEY } }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
   /** One token from one bucket; the seconds to wait when there is none. */
   async function takeFrom(id: string, all: Bucket | undefined): Promise<number> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const bucket = id === BUDGET_ITEMS.all && attempt === 0 && all ? all : await read(id);
       const { tokens, refill, at } = level(id, bucket, all);
       if (tokens < 1) return ((1 - tokens) * 60) / refill;
-      if (await write(id, bucket, { tokens: tokens - 1, updatedAt: at })) return 0;
+      if (await writeBucket(doc, table, id, bucket, { tokens: tokens - 1, updatedAt: at })) return 0;
       // Another taker wrote first: a few milliseconds apart, try again.
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
     }
@@ -130,7 +130,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
         const bucket = await read(BUDGET_ITEMS.all);
         const { tokens, at } = level(BUDGET_ITEMS.all, bucket, bucket);
         if (tokens <= target && (limit === undefined || bucket?.limit === limit)) return;
-        if (await write(BUDGET_ITEMS.all, bucket, { tokens: Math.min(tokens, target), updatedAt: at, ...(limit !== undefined ? { limit } : {}) })) return;
+        if (await writeBucket(doc, table, BUDGET_ITEMS.all, bucket, { tokens: Math.min(tokens, target), updatedAt: at, ...(limit !== undefined ? { limit } : {}) })) return;
       }
     } catch (error) {
       logger.warn('Zendesk request budget not corrected', { error: error instanceof Error ? error.name : 'Error' });
