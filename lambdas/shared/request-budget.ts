@@ -17,7 +17,8 @@ import { currentTraffic, type Traffic } from './traffic.js';
  * - `budget#backfill` refills at BACKFILL_SHARE of that (default 0.5): a backfill request takes a token from both, so
  *   the backfill never holds more than its share and a live ticket tagged meanwhile still finds tokens.
  * - Zendesk's own headers correct the bucket: `ratelimit-remaining` / `x-rate-limit-remaining` lower than the bucket
- *   thinks empties it down to that; a 429 empties it for its Retry-After.
+ *   thinks empties it down to that; a 429 of the account's limit (isAccountLimit: its remaining header at 0) empties
+ *   it for its Retry-After; any other 429 (the per-ticket update limit) leaves it alone.
  * A request that finds no token is not sent: ZendeskRateLimited with the seconds until one is there (fromBudget), which
  * the steps turn into a Wait state (waits.ts) rather than a sleeping Lambda.
  */
@@ -144,7 +145,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       if (limit !== undefined && limit > 0) observedLimit = limit;
       const remaining = headerNumber(headers, 'ratelimit-remaining', 'x-rate-limit-remaining');
       const perMinute = settings.requestsPerMinute ?? observedLimit ?? DEFAULT_REQUESTS_PER_MINUTE;
-      if (status === 429) {
+      if (status === 429 && isAccountLimit(remaining)) {
         // Nothing until Retry-After has passed: the bucket goes that far below empty.
         const retryAfter = headerNumber(headers, 'retry-after') ?? 60;
         await lower(-(retryAfter * perMinute * (1 - BURST_SHARE)) / 60, limit);
@@ -154,6 +155,17 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       }
     },
   };
+}
+
+/**
+ * Whether a 429 is the account's per-minute limit: only when Zendesk's account header says nothing is left. Zendesk
+ * sends its account headers on every API answer; the per-ticket update limit (30 per 10 minutes) answers 429 too, with
+ * the account's remaining still above 0, and a 429 without account headers (an edge in between) says nothing of the
+ * account. Either way the step that got the 429 waits its Retry-After itself; only the account's own refusal stops
+ * every other function too.
+ */
+export function isAccountLimit(remaining: number | undefined): boolean {
+  return remaining !== undefined && remaining < 1;
 }
 
 let cached: { table: string; budget: RequestBudget } | undefined;

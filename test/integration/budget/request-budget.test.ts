@@ -78,13 +78,18 @@ describe('the request budget', () => {
     expect(live.taken).toBe(60 - 15); // the backfill's requests came out of the whole budget too
   });
 
-  test("Zendesk's headers correct it: a 429 empties it for Retry-After, a low remaining lowers it, the reported limit sizes it", async () => {
+  test("Zendesk's headers correct it: the account's 429 empties it for Retry-After, a low remaining lowers it, the reported limit sizes it; a per-ticket 429 or one without account headers leaves it", async () => {
     let clock = 9_000_000;
     const budget = dynamoRequestBudget(doc, await table(), { backfillShare: 0.5 }, () => clock);
     await budget.observe(200, new Headers({ 'x-rate-limit': '400', 'x-rate-limit-remaining': '399' }));
     expect((await drain(() => budget.take())).taken).toBe(20); // 5 % of the reported 400
     clock += 60_000;
-    await budget.observe(429, new Headers({ 'retry-after': '30' }));
+    // The per-ticket update limit (the account has plenty left) and a bare 429 say nothing of the account.
+    await budget.observe(429, new Headers({ 'retry-after': '600', 'x-rate-limit': '400', 'x-rate-limit-remaining': '250', 'zendesk-ratelimit-per-ticket-updates': 'total=30; remaining=0; resets=600' }));
+    await budget.observe(429, new Headers({ 'retry-after': '600' }));
+    expect((await drain(() => budget.take())).taken).toBe(20);
+    clock += 60_000;
+    await budget.observe(429, new Headers({ 'retry-after': '30', 'x-rate-limit': '400', 'x-rate-limit-remaining': '0' }));
     const refused = await drain(() => budget.take());
     expect(refused.taken).toBe(0);
     expect(refused.refusal.retryAfterSeconds).toBeGreaterThanOrEqual(30);
