@@ -42,6 +42,18 @@ export class TicketNotFound extends VaultError {
   readonly retryable = false;
 }
 
+/** The backfill's execution of a ticket still runs (a redrive found its name taken): look again later. */
+export class TicketRunStillRunning extends VaultError {
+  override readonly name = 'TicketRunStillRunning';
+  readonly retryable = true;
+}
+
+/** The backfill's execution of a ticket ended without archiving it: the item fails, and the report names the ticket. */
+export class TicketRunFailed extends VaultError {
+  override readonly name = 'TicketRunFailed';
+  readonly retryable = false;
+}
+
 /** Zendesk refused the credentials (401/403). Never retried: an operator must fix the secret or scopes. */
 export class ZendeskAuthFailed extends VaultError {
   override readonly name = 'ZendeskAuthFailed';
@@ -258,6 +270,8 @@ export const VAULT_ERRORS = {
   SecretUnavailable,
   StateStoreUnavailable,
   TicketNotFound,
+  TicketRunStillRunning,
+  TicketRunFailed,
   ZendeskAuthFailed,
   ZendeskRateLimited,
   ZendeskUnavailable,

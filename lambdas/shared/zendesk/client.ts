@@ -1,4 +1,5 @@
 import type { KyInstance } from 'ky';
+import type { RequestBudget } from '../request-budget.js';
 import { createAttachments } from './attachments.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { createComments } from './comments.js';
@@ -29,6 +30,8 @@ export interface ZendeskClientOptions {
   userAgent?: string;
   /** Clock for OAuth token expiry (tests). */
   now?: () => number;
+  /** The shared request budget (request-budget.ts) every API request takes a token from; none = unbudgeted. */
+  budget?: RequestBudget;
 }
 
 export const DEFAULT_USER_AGENT = 'attachment-vault/0.1';
@@ -49,7 +52,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
-  const api: KyInstance = createHttp(settings, 'api', `${origin}/`);
+  const api: KyInstance = createHttp(settings, 'api', `${origin}/`, options.budget);
   const downloads: KyInstance = createHttp(settings, 'download');
   const auth: Authenticator = createAuthenticator(options.credentials, {
     http: api,
