@@ -13,6 +13,7 @@
 import os from 'node:os';
 import { archiveSettings, mapMaxConcurrency } from '../lambdas/shared/config.js';
 import { measureGrid, measurePair, startServers, type CopySettings, type GridPoint, type PairResult } from './copy-bench.js';
+import { HISTORY_LIMIT_EVENTS, PAYLOAD_LIMIT_BYTES } from '../local/runtime/limits.js';
 import { hashRates } from './hashes.js';
 import { MiB } from './protocol.js';
 import { formatBytes, median, round, table } from './stats.js';
@@ -62,6 +63,16 @@ const REQUEST_SHAPES: TicketShape[] = [
   { attachments: 100, comments: 50 },
 ];
 const SMALL_FILES: TicketShape = { attachments: 10, comments: 10, bytes: 64 * 1024 };
+/**
+ * Shapes measured against Step Functions' limits (256 KiB per state, 25,000 history events): the request shapes, the
+ * largest ticket the inline Map takes (COPY_INLINE_MAX_FILES, 200) and the smallest one past it, and the two large
+ * tickets of test/e2e/large-tickets.test.ts.
+ */
+const LIMIT_SHAPES: TicketShape[] = [
+  { attachments: 200, comments: 40, bytes: 256 },
+  { attachments: 201, comments: 41, bytes: 256 },
+  ...(quick ? [] : [{ attachments: 3000, comments: 600, bytes: 256 }, { attachments: 1200, comments: 1200, bytes: 256 }]),
+];
 const MAP_CONCURRENCY = [...new Set([...(quick ? [1, 10] : [1, 2, 4, 8, 10]), defaultMapConcurrency])].sort((a, b) => a - b);
 const TICKET_REPS = quick ? 3 : 5;
 
@@ -116,13 +127,22 @@ async function workflowSection() {
     }
     if (configured === undefined) delete process.env.MAP_MAX_CONCURRENCY;
     else process.env.MAP_MAX_CONCURRENCY = configured;
+    const limits: Array<CountedRun & { shape: TicketShape }> = [...requests];
+    for (const shape of LIMIT_SHAPES) {
+      process.env.MAP_MAX_CONCURRENCY = '16';
+      const run = await countedRun(bench.runtime, bench.sandbox, shape);
+      limits.push({ shape, ...run });
+      log(`  ${shape.attachments} files / ${shape.comments} comments: ${run.status}, largest payload ${run.limits?.largestPayloadBytes} B, ${run.limits?.historyEvents} history events, ${run.seconds.toFixed(1)} s`);
+    }
+    if (configured === undefined) delete process.env.MAP_MAX_CONCURRENCY;
+    else process.env.MAP_MAX_CONCURRENCY = configured;
     const byMapConcurrency = MAP_CONCURRENCY.map((maxConcurrency) => ({
       maxConcurrency,
       medianSeconds: round(median(times.get(maxConcurrency)!), 3),
       secondsPerRun: times.get(maxConcurrency)!.map((s) => round(s, 3)),
     }));
     for (const row of byMapConcurrency) log(`  10 small files, MaxConcurrency ${row.maxConcurrency}: median ${row.medianSeconds} s`);
-    return { requests, byMapConcurrency };
+    return { requests, byMapConcurrency, limits };
   } finally {
     await bench.close();
   }
@@ -256,6 +276,26 @@ async function main(): Promise<void> {
             usdPerTicket: round(r.transitions * USD_PER_TRANSITION, 6),
             usdPer1000Tickets: round(r.transitions * USD_PER_TRANSITION * 1000, 4),
           })),
+          limits: {
+            payloadLimitBytes: PAYLOAD_LIMIT_BYTES,
+            historyLimitEvents: HISTORY_LIMIT_EVENTS,
+            shapes: workflow.limits.map((r) => ({
+              attachments: r.shape.attachments,
+              comments: r.shape.comments,
+              status: r.status,
+              copyMap: (r.limits?.childExecutions ?? 0) > 0 ? 'distributed' : 'inline',
+              largestPayloadBytes: r.limits?.largestPayloadBytes ?? null,
+              largestPayloadAt: r.limits?.largestPayloadAt ?? null,
+              payloadShareOfLimit: r.limits ? round(r.limits.largestPayloadBytes / PAYLOAD_LIMIT_BYTES, 3) : null,
+              historyEvents: r.limits?.historyEvents ?? null,
+              historyShareOfLimit: r.limits ? round(r.limits.historyEvents / HISTORY_LIMIT_EVENTS, 3) : null,
+              childExecutions: r.limits?.childExecutions ?? 0,
+              largestChildHistoryEvents: r.limits?.largestChildHistoryEvents ?? null,
+              largestChildPayloadBytes: r.limits?.largestChildPayloadBytes ?? null,
+              redactionPasses: r.redactionPasses,
+              seconds: round(r.seconds, 1),
+            })),
+          },
           ticketTime: {
             shape: SMALL_FILES,
             runs: TICKET_REPS,

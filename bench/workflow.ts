@@ -113,6 +113,8 @@ export interface CountedRun {
   entered: number;
   retries: number;
   minimumTransitions: number;
+  /** What the local engine measured against Step Functions' limits (payload bytes, history events, Map Run children). */
+  limits: ExecutionRecord['limits'];
   /** Redaction passes RedactVerified needed (more than 1 when Zendesk's per-ticket update budget ran out). */
   redactionPasses: number;
   archived: number;
@@ -154,6 +156,7 @@ export async function countedRun(runtime: LocalRuntime, sandbox: SandboxZendesk,
     refused,
     ...stateTransitions(record.events),
     minimumTransitions: minimumTransitions(shape.attachments),
+    limits: record.limits,
     redactionPasses: record.events.filter((e) => e.type === 'StateEntered' && e.state === 'RedactVerified').length,
     archived: files.filter((f) => f.outcome === 'archived').length,
     redacted: files.filter((f) => f.redacted).length,

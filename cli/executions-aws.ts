@@ -28,7 +28,8 @@ import {
   type RedriveReport,
   type RerunReport,
 } from './executions.js';
-import { runExecutionName } from './run.js';
+import { runExecutionName, runFileReader } from './run.js';
+import { withRunFiles } from '../local/runtime/summary.js';
 
 /** `executions list|show|redrive` and `rerun` against the deployed state machine, through the Step Functions API. */
 
@@ -118,7 +119,9 @@ export async function showAwsExecution(target: AwsTarget, nameOrArn: string): Pr
     ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
     events,
   };
-  return detailsOf('aws', record, {
+  // A large ticket keeps its lists in the run's files: read them with the operator's credentials (as the CLI's S3 reads).
+  const whole = await withRunFiles(record, runFileReader(process.env));
+  return detailsOf('aws', whole, {
     ...(execution.redriveCount ? { redriveCount: execution.redriveCount } : {}),
     ...(execution.redriveStatus ? { redriveStatus: execution.redriveStatus } : {}),
     ...(execution.redriveStatusReason ? { redriveStatusReason: execution.redriveStatusReason } : {}),

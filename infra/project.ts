@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const ASL_FILE = path.join(PROJECT_ROOT, 'statemachine', 'attachment-vault.asl.json');
+export const BACKFILL_ASL_FILE = path.join(PROJECT_ROOT, 'statemachine', 'backfill.asl.json');
 
 /** One entry per Lambda; each file exports `handler`. */
 export const LAMBDA_ENTRIES = {
@@ -14,6 +15,9 @@ export const LAMBDA_ENTRIES = {
   listAttachments: 'lambdas/list-attachments/handler.ts',
   copyAttachment: 'lambdas/copy-attachment/handler.ts',
   collectCopies: 'lambdas/collect-copies/handler.ts',
+  selectTickets: 'lambdas/select-tickets/handler.ts',
+  lookUpTicketRun: 'lambdas/look-up-ticket-run/handler.ts',
+  summarizeBackfill: 'lambdas/summarize-backfill/handler.ts',
   redactVerified: 'lambdas/redact-verified/handler.ts',
   finishTicket: 'lambdas/finish-ticket/handler.ts',
   notify: 'lambdas/notify/handler.ts',

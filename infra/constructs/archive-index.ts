@@ -85,10 +85,19 @@ export class ArchiveIndexStore extends Construct {
     return names.map((name) => `${table.tableArn}/index/${name}`);
   }
 
-  /** The copy and redact steps: UpdateItem of index items only (they never read or delete). */
+  /** The copy and redact steps: UpdateItem of index items (they never delete). */
   grantWorkflowWriter(role: IRole): void {
     role.addToPrincipalPolicy(new PolicyStatement({ sid: 'RecordInArchiveIndex', actions: ['dynamodb:UpdateItem'], resources: [this.index.tableArn] }));
     this.grantKey(role, 'ArchiveIndexKey', true);
+  }
+
+  /**
+   * The copy step reads its own earlier item on a re-run (a CopyReference: key and hashes, by projection), so that a
+   * verified copy is not downloaded again. It holds the file name anyway: it is what writes it here.
+   */
+  grantCopyReference(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ReadCopyReference', actions: ['dynamodb:GetItem'], resources: [this.index.tableArn] }));
+    this.indexReaders.push(role.roleArn);
   }
 
   /** Reads of the index: GetItem of one file's item, Query of the named indexes (default all: by ticket, requester, month). */

@@ -28,6 +28,9 @@ export const ARCHIVE_PREFIX = 'tickets/';
 /** The runs' working files (lambdas/shared/run-files.ts): IDs, keys and outcomes, never a file. */
 export const RUNS_PREFIX = 'runs/';
 
+/** The backfill's files: backfill/<runId>/tickets.jsonl and report.json, and its Map Run's results. */
+export const BACKFILL_PREFIX = 'backfill/';
+
 /** How long a run's working files stay (a redrive is possible for 14 days). */
 export const RUN_FILES_DAYS = 30;
 
@@ -115,6 +118,8 @@ export class Archive extends Construct {
         },
         // Run files are rewritten (redaction.json once per pass) and needed only while a run can be redriven.
         { id: 'expire-run-files', prefix: RUNS_PREFIX, expiration: Duration.days(RUN_FILES_DAYS), noncurrentVersionExpiration: Duration.days(1) },
+        // A backfill's manifest, results and report: kept three months (its children's histories last 90 days).
+        { id: 'expire-backfill-files', prefix: BACKFILL_PREFIX, expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) },
         ...(retention ? [{ id: 'expire-after-retention', prefix: ARCHIVE_PREFIX, expiration: Duration.days(retention) }] : []),
       ],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -173,7 +178,7 @@ export class Archive extends Construct {
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        notResources: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`), this.bucket.arnForObjects(`${RUNS_PREFIX}*`)],
+        notResources: [ARCHIVE_PREFIX, RUNS_PREFIX, BACKFILL_PREFIX].map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers } },
       }),
     );
@@ -298,24 +303,25 @@ export class Archive extends Construct {
    * through S3 (GenerateDataKey to write, Decrypt to read). `multipart`: the Distributed Map's ResultWriter, which may
    * upload in parts.
    */
-  grantRunFiles(role: IRole, access: { read: boolean; write: boolean; multipart?: boolean }): void {
+  grantRunFiles(role: IRole, access: { read: boolean; write: boolean; multipart?: boolean }, prefix: string = RUNS_PREFIX): void {
     const actions = [
       ...(access.write ? ['s3:PutObject'] : []),
       ...(access.read ? ['s3:GetObject'] : []),
       ...(access.multipart ? ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] : []),
     ];
-    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'RunFiles', actions, resources: [this.bucket.arnForObjects(`${RUNS_PREFIX}*`)] }));
+    const sid = prefix === RUNS_PREFIX ? 'RunFiles' : 'BackfillFiles';
+    role.addToPrincipalPolicy(new PolicyStatement({ sid, actions, resources: [this.bucket.arnForObjects(`${prefix}*`)] }));
     const keyActions = [...(access.write ? ['kms:GenerateDataKey'] : []), ...(access.read || access.multipart ? ['kms:Decrypt'] : [])];
     role.addToPrincipalPolicy(
-      new PolicyStatement({ sid: 'RunFilesKey', actions: keyActions, resources: [this.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } } }),
+      new PolicyStatement({ sid: `${sid}Key`, actions: keyActions, resources: [this.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } } }),
     );
     if (access.read || access.multipart) this.runFileReaderArns.push(role.roleArn);
   }
 
-  /** cdk-nag's finding id for the runs/* resource. */
-  runFilesWildcardFinding(): string {
+  /** cdk-nag's finding id for the runs/* (or another prefix's) resource. */
+  runFilesWildcardFinding(prefix: string = RUNS_PREFIX): string {
     const bucketLogicalId = this.bucket.stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
-    return `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${RUNS_PREFIX}*]`;
+    return `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`;
   }
 
   /** cdk-nag's finding id for the tickets/* resource, to acknowledge on roles granted by this construct. */

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
-import { findVerifiedCopy, listAttachmentKeys, measureDownload, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
+import { findVerifiedCopy, listAttachmentKeys, measureDownload, verifyArchivedObject, writeArchivedObject, type ArchiveWriterSettings } from '../shared/archive.js';
 import { downloadIdleTimeoutMs } from '../shared/config.js';
 import {
   AttachmentGone,
@@ -27,7 +27,7 @@ export interface CopyDeps {
   /** Longest wait for the next chunk of a download body; default downloadIdleTimeoutMs(process.env). */
   downloadIdleTimeoutMs?: number;
   /** The archive index (ARCHIVE_INDEX_TABLE): told of every verified copy. Unset: no index. */
-  index?: ArchiveIndexWriter;
+  index?: Pick<ArchiveIndexWriter, 'recordArchived' | 'copyReference'>;
   now?: () => Date;
 }
 
@@ -156,9 +156,10 @@ async function readAttachment(deps: CopyDeps): Promise<{ attachment: ZendeskAtta
 
 /**
  * An earlier copy that is this file: an object that verifies proves only that its bytes match its own `sha256`
- * metadata, not that they are this file (a foreign or stale write can be self-consistent). It is already_archived only
- * when the file Zendesk serves now hashes to the same SHA-256 (a download without upload). Returns the result, or the
- * keys that do not hold the file (to be copied over).
+ * metadata, not that they are this file (a foreign or stale write can be self-consistent). It is already_archived when
+ * the archive index's item of this attachment (written by this step after verifying) names it and its hashes match
+ * (no download), or else when the file Zendesk serves now hashes to the same SHA-256 (a download without upload).
+ * Returns the result, or the keys that do not hold the file (to be copied over).
  */
 async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: string[]): Promise<VerifiedCopy | { unverifiedKeys: string[] }> {
   const { input, s3, settings, logger } = deps;
@@ -166,6 +167,8 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
   const size = attachment.size;
   const target = { bucket: settings.bucket, keyPrefix: settings.keyPrefix, ticketId: input.ticketId, attachmentId };
   const kms = settings.sseKmsKeyId ? { requireKms: true, kmsKeyId: settings.sseKmsKeyId } : {};
+  const indexed = await indexedCopy(deps, attachment, keys);
+  if (indexed) return indexed;
   const existing = await findVerifiedCopy(s3, { ...target, commentId, expectedSize: size, ...kms }, keys);
   if (!existing.found) return { unverifiedKeys: existing.unverifiedKeys };
   const { verification } = existing;
@@ -186,6 +189,45 @@ async function earlierCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: 
     bytes: verification.size,
     sha256: source.sha256,
     ...(verification.crc32 ? { crc32: verification.crc32 } : {}),
+    ...(verification.contentType ? { contentType: verification.contentType } : {}),
+    ...(verification.versionId ? { versionId: verification.versionId } : {}),
+  };
+}
+
+/**
+ * The copy the archive index records for this attachment, when the object at its key still verifies against the
+ * index's SHA-256 (and CRC32, for a multipart object): already_archived with no download. The index item is written
+ * only by this step, after it verified the object, so it is the reference a self-consistent foreign write cannot
+ * match; without an item (an index that did not exist yet, an erased file) the download comparison below decides.
+ */
+async function indexedCopy(deps: CopyDeps, attachment: ZendeskAttachment, keys: string[]): Promise<VerifiedCopy | undefined> {
+  const { input, s3, settings, logger } = deps;
+  const { attachmentId, commentId } = input.attachment;
+  const entry = await deps.index?.copyReference(String(attachmentId));
+  if (!entry || entry.erasedAt !== undefined || entry.ticketId !== input.ticketId || !entry.s3Key || !entry.sha256 || !keys.includes(entry.s3Key)) return undefined;
+  const verification = await verifyArchivedObject(s3, {
+    bucket: settings.bucket,
+    key: entry.s3Key,
+    expectedSize: attachment.size,
+    expectedSha256: entry.sha256,
+    ...(entry.crc32 ? { expectedCrc32: entry.crc32 } : {}),
+    ...(settings.sseKmsKeyId ? { requireKms: true, kmsKeyId: settings.sseKmsKeyId } : {}),
+    identity: { ticketId: input.ticketId, attachmentId, commentId },
+  });
+  if (!verification.verified) {
+    logger.warn('the indexed copy does not verify; checking the object against the file', { attachmentId, s3Key: entry.s3Key, reason: verification.reason });
+    return undefined;
+  }
+  logger.info('attachment already archived (indexed)', { attachmentId, s3Key: entry.s3Key, method: verification.method });
+  return {
+    attachmentId,
+    commentId,
+    size: attachment.size,
+    outcome: 'already_archived',
+    s3Key: entry.s3Key,
+    bytes: verification.size,
+    sha256: entry.sha256,
+    ...((verification.crc32 ?? entry.crc32) ? { crc32: verification.crc32 ?? entry.crc32 } : {}),
     ...(verification.contentType ? { contentType: verification.contentType } : {}),
     ...(verification.versionId ? { versionId: verification.versionId } : {}),
   };
@@ -256,6 +298,7 @@ async function archive(deps: CopyDeps): Promise<CopyResult> {
       contentType: result.contentType ?? attachment.content_type,
       size: result.size,
       sha256: result.sha256,
+      ...(result.crc32 ? { crc32: result.crc32 } : {}),
       s3Key: result.s3Key,
       ...(versionId ? { versionId } : {}),
       archivedAt: (deps.now ?? (() => new Date()))().toISOString(),

@@ -1,4 +1,5 @@
 import { logger } from '../shared/logger.js';
+import { trafficOf } from '../shared/traffic.js';
 import { notifyWebhookUrl } from '../shared/secrets.js';
 import { parseRunFileRef, runFilesFromEnv, type RunFiles } from '../shared/run-files.js';
 import type { NotifyResult, Summary } from '../shared/types.js';
@@ -54,8 +55,13 @@ export const handler = async (incoming: NotifyInput | ExecutionStatusEvent): Pro
     logger.error('notify input does not match the contract', { error: 'InvalidInput' });
     return { delivered: false, attempts: 0, format: 'none', error: 'InvalidInput' };
   }
-  const summary = await wholeSummary(event.summary);
   const { executionName } = event;
+  if (trafficOf({ executionName }) === 'backfill') {
+    // A backfill runs thousands of tickets: its report tells the team once, not one message per ticket.
+    logger.info('backfill ticket: reported by the backfill, not notified', { ticketId: event.summary.ticketId, executionName });
+    return { delivered: false, attempts: 0, format: 'none' };
+  }
+  const summary = await wholeSummary(event.summary);
   let url: string | undefined;
   try {
     url = await notifyWebhookUrl();

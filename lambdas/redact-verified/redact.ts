@@ -1,4 +1,5 @@
 import { ZendeskRateLimited } from '../shared/errors.js';
+import { BudgetExhausted } from '../shared/request-budget.js';
 import type { CopyResult, RedactInput, RedactionRecord, RedactResult } from '../shared/types.js';
 import type { ZendeskApi, ZendeskAttachment, ZendeskComment } from '../shared/zendesk/types.js';
 import { isRedactionPlaceholder } from '../list-attachments/list.js';
@@ -142,6 +143,8 @@ interface Pass {
   perWindow: number;
   /** The wait Zendesk asked for when the budget stopped the pass. */
   waitSeconds?: number;
+  /** The pass stopped for the shared request budget (not Zendesk's per-ticket limit): it does not count. */
+  budgetWait?: boolean;
 }
 
 function record(pass: Pass, copy: Pick<CopyResult, 'attachmentId' | 'commentId'>, redacted: boolean, reason?: string, check?: string): void {
@@ -186,7 +189,8 @@ async function checkedRequest(pass: Pass, commentId: number, copies: CopyResult[
 function defer(pass: Pass, rest: Array<[number, CopyResult[]]>, waitSeconds: number): number | undefined {
   pass.commentsLeft = rest.length;
   pass.waitSeconds = waitSeconds;
-  if (pass.passes < pass.limit) return waitSeconds;
+  // The shared request budget's wait is not Zendesk's per-ticket limit: it costs no pass.
+  if (pass.passes < pass.limit || pass.budgetWait) return waitSeconds;
   for (const [commentId, copies] of rest) {
     for (const copy of copies) record(pass, { attachmentId: copy.attachmentId, commentId }, false, 'rate_limited');
   }
@@ -216,6 +220,7 @@ async function sendRequests(pass: Pass, groups: Array<[number, CopyResult[]]>, l
     } catch (error) {
       if (!(error instanceof ZendeskRateLimited)) throw naming(error, request);
       waitSeconds = error.retryAfterSeconds;
+      if (error instanceof BudgetExhausted) pass.budgetWait = true;
     }
     return defer(pass, groups.slice(index), waitSeconds);
   }
@@ -274,7 +279,7 @@ function result(pass: Pass, done: boolean, retryAfterSeconds = 0): RedactResult 
     ticketId: pass.input.ticketId,
     done,
     retryAfterSeconds,
-    passes: pass.passes,
+    passes: pass.budgetWait ? pass.passes - 1 : pass.passes,
     maxPasses: pass.limit,
     commentsLeft: pass.commentsLeft,
     projectedSeconds: pass.commentsLeft === 0 ? 0 : firstWait + Math.max(0, windows - 1) * windowSeconds,
@@ -306,7 +311,8 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   } catch (error) {
     // The account's rate limit on the listing: this pass waits like a pass deferred by the per-ticket budget.
     pass.limit = limitOf(previous, pass.commentsLeft, deps);
-    if (error instanceof ZendeskRateLimited && pass.passes < pass.limit) return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
+    if (error instanceof BudgetExhausted) pass.budgetWait = true;
+    if (error instanceof ZendeskRateLimited && (pass.passes < pass.limit || pass.budgetWait)) return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
     throw error;
   }
   const groups = listed ? await groupPending(pass, pending, listed) : [];

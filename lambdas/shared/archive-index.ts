@@ -49,6 +49,8 @@ export interface ArchivedFile {
   contentType: string;
   size: number;
   sha256: string;
+  /** Base64 CRC32, for a file uploaded in parts: S3's full-object CRC32 of the object equals it. */
+  crc32?: string;
   s3Key: string;
   versionId?: string;
   /** ISO 8601; kept from the first write (a re-run does not move it). */
@@ -68,9 +70,17 @@ export interface IndexEntry extends Partial<ArchivedFile> {
 
 export type IndexedFile = IndexEntry & ArchivedFile;
 
+/** What the copy step reads back of its own item: where its verified copy is and what it hashes to (never the name). */
+export type CopyReference = Pick<IndexEntry, 'attachmentId' | 'ticketId' | 's3Key' | 'sha256' | 'crc32' | 'erasedAt'>;
+
+/** The attributes a CopyReference reads (a ProjectionExpression: the file name, type and requester stay unread). */
+export const COPY_REFERENCE_ATTRIBUTES = ['attachmentId', 'ticketId', 's3Key', 'sha256', 'crc32', 'erasedAt'] as const;
+
 /** What the workflow's steps write. */
 export interface ArchiveIndexWriter {
   recordArchived(file: ArchivedFile): Promise<void>;
+  /** The copy step's earlier verified copy of this attachment, as the index recorded it. */
+  copyReference(attachmentId: string): Promise<CopyReference | undefined>;
   /** Sets redactedAt once (a later confirmation keeps the first time) on files the index holds. */
   recordRedacted(attachmentIds: string[], at: string): Promise<void>;
 }
@@ -218,7 +228,7 @@ async function tombstone(t: Table, attachmentId: string, erasedAt: string): Prom
       new UpdateCommand({
         TableName: t.tableName,
         Key: { [INDEX_KEY]: attachmentId },
-        UpdateExpression: 'SET #e = :e REMOVE fileName, contentType, sha256, requesterId, brandId, versionId, archivedMonth, #ttl',
+        UpdateExpression: 'SET #e = :e REMOVE fileName, contentType, sha256, crc32, requesterId, brandId, versionId, archivedMonth, #ttl',
         ConditionExpression: 'attribute_exists(#k)',
         ExpressionAttributeNames: { '#e': 'erasedAt', '#k': INDEX_KEY, '#ttl': INDEX_TTL_ATTRIBUTE },
         ExpressionAttributeValues: { ':e': erasedAt },
@@ -262,6 +272,12 @@ export function dynamoArchiveIndex(doc: DynamoDBDocumentClient, tableName: strin
         await doc.send(new UpdateCommand({ TableName: tableName, Key: { [INDEX_KEY]: file.attachmentId }, ...archivedUpdate(file, t.expiresAtOf(file.archivedAt)) }));
       }),
     recordRedacted: (ids, at) => guarded('write', () => recordRedacted(t, ids, at)),
+    copyReference: (attachmentId) =>
+      guarded('read', async () => {
+        const names = Object.fromEntries(COPY_REFERENCE_ATTRIBUTES.map((a, i) => [`#a${i}`, a]));
+        const read = await doc.send(new GetCommand({ TableName: tableName, Key: { [INDEX_KEY]: attachmentId }, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names }));
+        return read.Item as CopyReference | undefined;
+      }),
     get: (attachmentId) => guarded('read', async () => (await doc.send(new GetCommand({ TableName: tableName, Key: { [INDEX_KEY]: attachmentId } }))).Item as IndexEntry | undefined),
     byTicket: (ticketId) => guarded('query', () => byPartition(t, INDEX_BY_TICKET, ticketId)),
     byRequester: (requesterId) => guarded('query', () => byPartition(t, INDEX_BY_REQUESTER, requesterId)),

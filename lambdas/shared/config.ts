@@ -105,6 +105,26 @@ export function copyInlineMaxFiles(env: Env = process.env): number {
   return integer(env, 'COPY_INLINE_MAX_FILES', 200, 0, 500);
 }
 
+export interface RequestBudgetSettings {
+  /** ZENDESK_BUDGET_TABLE: the DynamoDB table of the shared request budget (request-budget.ts); unset = no budget. */
+  table?: string;
+  /** ZENDESK_REQUESTS_PER_MINUTE (1-10000): the account's limit; unset = the limit Zendesk reports in its headers. */
+  requestsPerMinute?: number;
+  /** BACKFILL_SHARE (0.05-1, default 0.5): the most of the budget the backfill may use. */
+  backfillShare: number;
+}
+
+export function requestBudgetSettings(env: Env = process.env): RequestBudgetSettings {
+  const table = env.ZENDESK_BUDGET_TABLE?.trim();
+  const share = env.BACKFILL_SHARE?.trim() ? Number(env.BACKFILL_SHARE) : 0.5;
+  if (!Number.isFinite(share) || share < 0.05 || share > 1) throw new ConfigurationError('BACKFILL_SHARE must be a number from 0.05 to 1');
+  return {
+    ...(table ? { table } : {}),
+    ...(env.ZENDESK_REQUESTS_PER_MINUTE?.trim() ? { requestsPerMinute: integer(env, 'ZENDESK_REQUESTS_PER_MINUTE', 200, 1, 10_000) } : {}),
+    backfillShare: share,
+  };
+}
+
 /** Map MaxConcurrency: Zendesk's limits are account-wide, so keep it low. */
 export function mapMaxConcurrency(env: Env = process.env): number {
   return integer(env, 'MAP_MAX_CONCURRENCY', 4, 1, 40);

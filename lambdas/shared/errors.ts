@@ -42,6 +42,18 @@ export class TicketNotFound extends VaultError {
   readonly retryable = false;
 }
 
+/** The backfill's execution of a ticket still runs (a redrive found its name taken): look again later. */
+export class TicketRunStillRunning extends VaultError {
+  override readonly name = 'TicketRunStillRunning';
+  readonly retryable = true;
+}
+
+/** The backfill's execution of a ticket ended without archiving it: the item fails, and the report names the ticket. */
+export class TicketRunFailed extends VaultError {
+  override readonly name = 'TicketRunFailed';
+  readonly retryable = false;
+}
+
 /** Zendesk refused the credentials (401/403). Never retried: an operator must fix the secret or scopes. */
 export class ZendeskAuthFailed extends VaultError {
   override readonly name = 'ZendeskAuthFailed';
@@ -88,6 +100,15 @@ export class UpdateConflict extends VaultError {
 export class TicketClosed extends VaultError {
   override readonly name = 'TicketClosed';
   readonly retryable = false;
+}
+
+/**
+ * Export Search refused the cursor of a request (`page[after]`): it expired (a cursor lives an hour) or is no longer
+ * valid. A new export of the same window starts without one. Handled in code by SelectTickets, never thrown to the ASL.
+ */
+export class SearchCursorExpired extends VaultError {
+  override readonly name = 'SearchCursorExpired';
+  readonly retryable = true;
 }
 
 // ---- Per-file, permanent and known: the copy step turns these into outcome `skipped` with a reason. ----
@@ -249,12 +270,15 @@ export const VAULT_ERRORS = {
   SecretUnavailable,
   StateStoreUnavailable,
   TicketNotFound,
+  TicketRunStillRunning,
+  TicketRunFailed,
   ZendeskAuthFailed,
   ZendeskRateLimited,
   ZendeskUnavailable,
   ZendeskRequestFailed,
   UpdateConflict,
   TicketClosed,
+  SearchCursorExpired,
   AttachmentGone,
   MalwareBlocked,
   HostNotAllowed,

@@ -33,6 +33,8 @@ export interface RunFileRef {
 
 const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
 const RUN_KEY = /^runs\/[0-9A-Za-z_-]{1,80}\/[a-z]+\.json$|^runs\/map-results\/[0-9A-Za-z_./:-]{1,900}\.json$/;
+/** The backfill's files: backfill/<runId>/tickets.jsonl and report.json, and its Map Run's results. */
+const BACKFILL_KEY = /^backfill\/[0-9A-Za-z_-]{1,40}\/[a-z-]+\.jsonl?$|^backfill\/map-results\/[0-9A-Za-z_./:-]{1,900}\.json$/;
 
 export function runFileKey(executionName: string, name: RunFileName): string {
   if (!EXECUTION_NAME.test(executionName)) throw new InvalidInput('executionName must be a Step Functions execution name');
@@ -48,7 +50,7 @@ export function parseRunFileRef(value: unknown, bucket: string, field: string): 
     throw new InvalidInput(`${field} must be {bucket, key}`);
   }
   if (value.bucket !== bucket) throw new InvalidInput(`${field}.bucket must be the archive bucket`);
-  if (!RUN_KEY.test(value.key) || value.key.includes('..')) throw new InvalidInput(`${field}.key must be a run file under runs/`);
+  if (!(RUN_KEY.test(value.key) || BACKFILL_KEY.test(value.key)) || value.key.includes('..')) throw new InvalidInput(`${field}.key must be a run file under runs/ or backfill/`);
   return { bucket: value.bucket, key: value.key };
 }
 
@@ -58,6 +60,8 @@ export interface RunFiles {
   write(executionName: string, name: RunFileName, value: unknown): Promise<RunFileRef>;
   /** Reads and parses a run file; a missing one is InvalidInput (the state points at nothing), S3 failures retried. */
   read(ref: RunFileRef): Promise<unknown>;
+  /** Writes a backfill file (`backfill/<runId>/<name>`) as JSON. */
+  writeBackfill(runId: string, name: string, value: unknown): Promise<RunFileRef>;
 }
 
 export function runFiles(s3: S3Client, bucket: string, sseKmsKeyId?: string): RunFiles {
@@ -65,6 +69,24 @@ export function runFiles(s3: S3Client, bucket: string, sseKmsKeyId?: string): Ru
     bucket,
     async write(executionName, name, value) {
       const key = runFileKey(executionName, name);
+      try {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: JSON.stringify(value),
+            ContentType: 'application/json',
+            ...(sseKmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sseKmsKeyId } : {}),
+          }),
+        );
+      } catch (error) {
+        throw archiveUnavailable('PutObject', error);
+      }
+      return { bucket, key };
+    },
+    async writeBackfill(runId, name, value) {
+      const key = `backfill/${runId}/${name}`;
+      if (!BACKFILL_KEY.test(key)) throw new InvalidInput('runId and name must make a backfill file key');
       try {
         await s3.send(
           new PutObjectCommand({

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidInput, VaultError } from './errors.js';
 import { logger } from './logger.js';
+import { trafficOf, withTraffic } from './traffic.js';
 
 export type StepContext = Pick<Context, 'functionName' | 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
 
@@ -22,8 +23,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Wraps a step's handler: log keys for the ticket, and one structured line per failure with the error's
- * name (never its stack into the result). The error itself is rethrown unchanged: Step Functions reads its name.
+ * Wraps a step's handler: log keys for the ticket, the traffic its Zendesk requests are budgeted as (traffic.ts: the
+ * execution's name), and one structured line per failure with the error's name (never its stack into the result). The error itself is rethrown unchanged: Step Functions reads its name.
  */
 export function step<E, R>(name: string, run: (event: E, context?: StepContext) => Promise<R>) {
   return async (event: E, context?: StepContext): Promise<R> => {
@@ -31,7 +32,8 @@ export function step<E, R>(name: string, run: (event: E, context?: StepContext) 
     const ticketId = isRecord(event) ? event.ticketId : undefined;
     logger.appendKeys({ step: name, ...(typeof ticketId === 'string' ? { ticketId } : {}) });
     try {
-      return await run(event, context);
+      const traffic = trafficOf(isRecord(event) ? event : {});
+      return await withTraffic(traffic, () => run(event, context));
     } catch (error) {
       const errorName = error instanceof Error ? error.name : 'Error';
       logger.error('step failed', { errorName, errorMessage: error instanceof Error ? error.message : String(error), retryable: error instanceof VaultError ? error.retryable : undefined });

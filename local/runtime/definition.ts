@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { projectFile } from './paths.js';
 
-/** The one ASL file, deployed by CDK and executed unchanged here. */
+/** The per-ticket state machine's one ASL file, deployed by CDK and executed unchanged here. */
 export const ASL_PATH = projectFile('statemachine/attachment-vault.asl.json');
+/** The backfill's one ASL file, likewise. */
+export const BACKFILL_ASL_PATH = projectFile('statemachine/backfill.asl.json');
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:attachment-vault-local`;
+export const LOCAL_BACKFILL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:attachment-vault-backfill-local`;
 
 /** `${...}` placeholders in the ASL text, in order of first appearance. */
 export function placeholdersOf(aslText: string): string[] {
@@ -30,9 +33,11 @@ export function functionPlaceholdersOf(aslText: string): string[] {
 }
 
 /** The placeholders that are not functions, and where the local runtime takes their value. */
-const RESOURCE_PLACEHOLDERS: Record<string, { env: string; fallback: string }> = {
-  // The Distributed Map's ResultWriter bucket: the archive bucket (its runs/ prefix).
+const RESOURCE_PLACEHOLDERS: Record<string, { env?: string; fallback: string }> = {
+  // The Distributed Maps' ResultWriter bucket: the archive bucket (its runs/ and backfill/ prefixes).
   ArchiveBucketName: { env: 'ARCHIVE_BUCKET', fallback: 'attachment-vault-local' },
+  // The backfill starts the per-ticket state machine.
+  TicketStateMachineArn: { fallback: LOCAL_STATE_MACHINE_ARN },
 };
 
 /**
@@ -43,7 +48,7 @@ export function localSubstitutions(aslText: string, env: NodeJS.ProcessEnv = pro
   return Object.fromEntries(
     placeholdersOf(aslText).map((p) => {
       const resource = RESOURCE_PLACEHOLDERS[p];
-      if (resource) return [p, env[resource.env]?.trim() || resource.fallback];
+      if (resource) return [p, (resource.env ? env[resource.env]?.trim() : undefined) || resource.fallback];
       return [p, localFunctionArn(p)];
     }),
   );
@@ -80,6 +85,6 @@ export function taskStates(definition: { States: Record<string, AnyState> }): Ar
   return found;
 }
 
-export function readAsl(): string {
-  return readFileSync(ASL_PATH, 'utf8');
+export function readAsl(path: string = ASL_PATH): string {
+  return readFileSync(path, 'utf8');
 }

@@ -77,6 +77,11 @@ export interface LocalEngineOptions {
   definition?: string;
   /** Serves each Task by calling this with the Task's Resource ARN, instead of the in-process handlers. */
   invoke?: (resourceArn: string, input: unknown) => Promise<unknown>;
+  /**
+   * Service integrations the engine does not run itself, by Resource ARN (the backfill's
+   * `arn:aws:states:::states:startExecution.sync:2`: nested-execution.ts). Lambda Tasks are served as usual.
+   */
+  integrations?: Record<string, (input: unknown) => Promise<unknown>>;
   /** The state machine ARN executions belong to (default the local one): their ARNs and `$$.StateMachine` follow it. */
   stateMachineArn?: string;
 }
@@ -127,6 +132,11 @@ export class LocalEngine {
       const { invoke } = options;
       if (invoke) {
         handlers[task.name] = (input: unknown) => invoke(task.resource, input);
+        continue;
+      }
+      const integration = options.integrations?.[task.resource];
+      if (integration) {
+        handlers[task.name] = integration;
         continue;
       }
       const folder = byArn.get(task.resource);

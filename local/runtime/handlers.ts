@@ -12,6 +12,9 @@ export const STEP_HANDLERS: Record<string, () => Promise<{ handler: StepHandler 
   'redact-verified': () => import('../../lambdas/redact-verified/handler.js') as Promise<{ handler: StepHandler }>,
   'finish-ticket': () => import('../../lambdas/finish-ticket/handler.js') as Promise<{ handler: StepHandler }>,
   notify: () => import('../../lambdas/notify/handler.js') as Promise<{ handler: StepHandler }>,
+  'look-up-ticket-run': () => import('../../lambdas/look-up-ticket-run/handler.js') as Promise<{ handler: StepHandler }>,
+  'select-tickets': () => import('../../lambdas/select-tickets/handler.js') as Promise<{ handler: StepHandler }>,
+  'summarize-backfill': () => import('../../lambdas/summarize-backfill/handler.js') as Promise<{ handler: StepHandler }>,
 };
 
 /** The handler of a lambdas/ folder; throws for a folder the local runtime does not serve. */

@@ -23,6 +23,11 @@ export interface OpenLocalOptions extends Partial<Omit<LocalEngineOptions, 'hist
   seedDemo?: boolean;
   /** Persist embedded S3 objects under the data dir (default true). */
   persistS3?: boolean;
+  /**
+   * Embed the archive index and audit trail even though S3 is configured (a test's own emulator in front of the
+   * embedded sandbox Zendesk). Default: only with the embedded S3.
+   */
+  archiveIndex?: boolean;
 }
 
 /**
@@ -52,10 +57,13 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     delete env.ZENDESK_OAUTH_CLIENT_SECRET;
   }
   env.ZENDESK_WEBHOOK_SECRET ??= randomSecret();
+  // With Wait states shortened (tests), a wait for the request budget would not let real time pass: unless a test
+  // sets its own limit, the budget is wide enough never to bind (the budget's own tests and the bench set one).
+  if (options.waitMs !== undefined) env.ZENDESK_REQUESTS_PER_MINUTE ??= '10000';
   env.AWS_REGION ??= 'us-east-1';
   let services;
   try {
-    services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true });
+    services = await startEmbeddedServices(env, dataDir, { persistS3: options.persistS3 ?? true, ...(options.archiveIndex && sandbox ? { archiveIndex: true } : {}) });
   } catch (error) {
     await sandbox?.close();
     throw error;

@@ -81,13 +81,17 @@ async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string,
   const address = server.address() as { port: number };
   const endpoint = `http://127.0.0.1:${address.port}`;
   Object.assign(out, { AWS_ENDPOINT_URL_DYNAMODB: endpoint, IDEMPOTENCY_TABLE: 'attachment-vault-idempotency', ...(env.AWS_ACCESS_KEY_ID || out.AWS_ACCESS_KEY_ID ? {} : LOCAL_CREDENTIALS) });
+  // The shared Zendesk request budget (lambdas/shared/request-budget.ts) lives beside it.
+  if (!env.ZENDESK_BUDGET_TABLE) out.ZENDESK_BUDGET_TABLE = 'attachment-vault-zendesk-budget';
   const ddb = new DynamoDBClient({ endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await ddb
-      .send(new CreateTableCommand({ TableName: out.IDEMPOTENCY_TABLE, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }))
-      .catch((error: unknown) => {
-        if (!(error instanceof ResourceInUseException)) throw error;
-      });
+    for (const table of [out.IDEMPOTENCY_TABLE, out.ZENDESK_BUDGET_TABLE].filter((t): t is string => Boolean(t))) {
+      await ddb
+        .send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }))
+        .catch((error: unknown) => {
+          if (!(error instanceof ResourceInUseException)) throw error;
+        });
+    }
   } catch (error) {
     await close();
     throw error;
@@ -103,11 +107,11 @@ async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string,
  * (archive-tables.ts, persisted under dataDir/index). Refuses the embedded archive when Zendesk is real: no customer
  * file (and no file name) lands on this disk.
  */
-export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean } = {}): Promise<EmbeddedServices> {
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean; archiveIndex?: boolean } = {}): Promise<EmbeddedServices> {
   const out: Record<string, string> = {};
   const closers: Array<() => Promise<void>> = [];
   const embeddedS3 = !env.AWS_ENDPOINT_URL_S3 && !env.ARCHIVE_BUCKET;
-  const embeddedIndex = embeddedS3 && !env.ARCHIVE_INDEX_TABLE;
+  const embeddedIndex = (embeddedS3 || options.archiveIndex === true) && !env.ARCHIVE_INDEX_TABLE;
   if (embeddedS3) assertNoRealZendesk(env);
   const region = env.AWS_REGION ?? 'us-east-1';
   const persist = options.persistS3 !== false;

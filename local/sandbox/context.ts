@@ -11,6 +11,8 @@ export const ROUTE_KINDS = [
   'oauth',
   'users.me',
   'ticket.get',
+  'tickets.list',
+  'search.export',
   'comments.list',
   'attachment.get',
   'attachment.update',
@@ -42,6 +44,25 @@ export interface RedactionEntry {
   textRedacted: boolean;
 }
 
+/** Requests refused with 429, by the limit that refused them (what a benchmark reports as `refused`). */
+export interface RateLimitRefusals {
+  /** The account's per-minute limit (only when enforced). */
+  account: number;
+  /** Export Search's own 100 per minute. */
+  export: number;
+  /** The per-ticket update budget. */
+  ticketUpdates: number;
+}
+
+/** Export Search's settings and its own request budget. */
+export interface SearchSettings {
+  readonly budget: WindowBudget;
+  /** How long a cursor lives from the export's first page (Zendesk: one hour). */
+  readonly cursorTtlSeconds: number;
+  /** Zendesk documents "ordered by created_at" without a direction; `desc` lets tests prove a client does not rely on it. */
+  readonly order: 'asc' | 'desc';
+}
+
 /** Everything a handler may touch. */
 export interface SandboxContext {
   readonly store: ZendeskStore;
@@ -50,6 +71,8 @@ export interface SandboxContext {
   readonly contentOrigin: string;
   readonly signer: ContentUrlSigner;
   readonly ticketBudget: WindowBudget;
+  readonly search: SearchSettings;
+  readonly refusals: RateLimitRefusals;
   readonly redactions: RedactionEntry[];
   readonly webhooks: WebhookRegistry;
   readonly triggers: TriggerRegistry;
@@ -93,6 +116,7 @@ export function spendTicketUpdate(ctx: SandboxContext, ticket: TicketRecord): Ou
     'zendesk-ratelimit-per-ticket-updates': `total=${budget.total}; remaining=${budget.remaining}; resets=${budget.resets}`,
   };
   if (!budget.allowed) {
+    ctx.refusals.ticketUpdates += 1;
     throw new HttpError(
       json(
         429,

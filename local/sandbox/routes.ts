@@ -2,7 +2,8 @@ import type { SandboxAuth } from './auth.js';
 import { download, getAttachment, serveContent, updateAttachment } from './attachments.js';
 import { listComments, redactAttachmentLegacy, redactComment } from './comments.js';
 import type { Route, RouteKind } from './context.js';
-import { addTags, getMe, getTags, getTicket, removeTags, setTags, updateTicket } from './tickets.js';
+import { exportSearch } from './search.js';
+import { addTags, getMe, getTags, getTicket, listTickets, removeTags, setTags, updateTicket } from './tickets.js';
 import { createTrigger, deleteTrigger, listTriggers, showTrigger, updateTrigger } from './triggers.js';
 import {
   createWebhook,
@@ -35,7 +36,10 @@ export function routeTable(auth: SandboxAuth): Route[] {
   return [
     api('POST', /^\/oauth\/tokens$/, 'oauth', undefined, async (_ctx, ex) => auth.issue(await ex.body())),
     api('GET', /^\/api\/v2\/users\/me$/, 'users.me', { resource: 'users' }, () => getMe()),
+    api('GET', /^\/api\/v2\/tickets$/, 'tickets.list', tickets, listTickets),
     api('GET', /^\/api\/v2\/tickets\/(\d+)$/, 'ticket.get', tickets, getTicket),
+    // Whether an OAuth `tickets:read` token may export is not documented; here it may, as it may read tickets.
+    api('GET', /^\/api\/v2\/search\/export$/, 'search.export', tickets, exportSearch),
     api('GET', /^\/api\/v2\/tickets\/(\d+)\/comments$/, 'comments.list', tickets, listComments),
     api('GET', /^\/api\/v2\/tickets\/(\d+)\/tags$/, 'tags.read', tickets, getTags),
     api('PUT', /^\/api\/v2\/tickets\/(\d+)$/, 'ticket.update', tickets, updateTicket),

@@ -11,6 +11,12 @@ import type { SandboxClock, WindowBudget } from './store.js';
 
 /** The sandbox's HTTP side: listening, and answering one request (log, faults, account rate limit, auth, route). */
 
+/** The account's per-minute limit: always counted and reported in headers; refused with 429 only when enforced. */
+export interface AccountLimit {
+  readonly budget: WindowBudget;
+  enforce: boolean;
+}
+
 /** What answering a request needs. */
 export interface ServerDeps {
   readonly ctx: SandboxContext;
@@ -18,8 +24,7 @@ export interface ServerDeps {
   readonly auth: SandboxAuth;
   readonly faults: FaultLayer;
   readonly clock: SandboxClock;
-  readonly accountBudget: WindowBudget;
-  readonly enforceAccountRateLimit: boolean | undefined;
+  readonly accountLimit: AccountLimit;
   readonly log: RequestLog;
   /** Unexpected handler errors (answered 500). */
   readonly errors: Error[];
@@ -43,7 +48,17 @@ export async function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-/** API calls (not OAuth, not downloads) spend the account budget and carry its rate headers; 429 only if enforced. */
+/**
+ * Whether a request spends the account budget: every API call, an unknown `/api/v2/` path included; not the OAuth token
+ * endpoint, and not the token download URL (which Zendesk limits separately, 2,500 per minute).
+ */
+function isApiCall(role: Route['role'], found: ResolvedRoute | undefined, url: URL): boolean {
+  if (role !== 'api') return false;
+  if (!found) return url.pathname.startsWith('/api/v2/');
+  return found.route.kind !== 'oauth' && found.route.kind !== 'download';
+}
+
+/** API calls spend the account budget and carry its rate headers, 429 included; the 429 itself only if enforced. */
 async function dispatch(
   deps: ServerDeps,
   role: Route['role'],
@@ -52,8 +67,8 @@ async function dispatch(
   url: URL,
 ): Promise<Reply> {
   const extraHeaders: Record<string, string> = {};
-  if (role === 'api' && found && found.route.kind !== 'oauth' && found.route.kind !== 'download') {
-    const budget = deps.accountBudget.consume('account');
+  if (isApiCall(role, found, url)) {
+    const budget = deps.accountLimit.budget.consume('account');
     Object.assign(extraHeaders, {
       'x-rate-limit': String(budget.total),
       'x-rate-limit-remaining': String(budget.remaining),
@@ -61,7 +76,8 @@ async function dispatch(
       'ratelimit-remaining': String(budget.remaining),
       'ratelimit-reset': String(budget.resets),
     });
-    if (!budget.allowed && deps.enforceAccountRateLimit) {
+    if (!budget.allowed && deps.accountLimit.enforce) {
+      deps.ctx.refusals.account += 1;
       return json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, {
         ...extraHeaders,
         'retry-after': String(budget.resets),

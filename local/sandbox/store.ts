@@ -12,7 +12,14 @@ export interface TicketRecord {
   status: TicketStatus;
   subject: string;
   tags: string[];
+  /** Milliseconds, a whole second; seedable (TicketSeed.createdAt) so that date windows can be tested. */
   createdAt: number;
+  /**
+   * Archived: Zendesk moves tickets closed for more than 120 days to its archive. An archived ticket is closed, is left
+   * out of List Tickets, is still found by Export Search, shown by Show Ticket, listed by List Comments and redacted by
+   * comment_redactions, and refuses updates like any closed ticket (see README.md).
+   */
+  archived: boolean;
   /** The end user who asked, and the brand: what the archive index records of the ticket. */
   requesterId: number;
   brandId: number;
@@ -98,7 +105,7 @@ export class WindowBudget {
   readonly #used = new Map<string | number, { window: number; used: number }>();
 
   constructor(
-    readonly total: number,
+    public total: number,
     readonly windowSeconds: number,
     private readonly clock: SandboxClock,
   ) {}
@@ -178,6 +185,17 @@ export interface TicketSeed {
   tags?: string[];
   requesterId?: number;
   brandId?: number;
+  /** When the ticket was created (default: the sandbox clock's now), whole seconds; an ISO string, a Date or ms. */
+  createdAt?: string | Date | number;
+  /** Created in the archive (closed for more than 120 days); implies status `closed`. */
+  archived?: boolean;
+}
+
+/** A seed's createdAt as whole-second milliseconds. */
+export function seedTime(value: string | Date | number): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new Error('sandbox: createdAt must be a date');
+  return wholeSecond(ms);
 }
 
 /** A seeded ticket's requester defaults to this plus its ID; every ticket is of one brand unless seeded otherwise. */
@@ -206,16 +224,19 @@ export class ZendeskStore {
   createTicket(seed: TicketSeed = {}): TicketRecord {
     const id = seed.id ?? this.#freeTicketId();
     if (this.tickets.has(id)) throw new Error(`sandbox: ticket ${id} already exists`);
+    if (seed.archived && seed.status !== undefined && seed.status !== 'closed') throw new Error('sandbox: an archived ticket is closed');
     const now = wholeSecond(this.clock.now());
+    const createdAt = seed.createdAt === undefined ? now : seedTime(seed.createdAt);
     const ticket: TicketRecord = {
       id,
-      status: seed.status ?? 'open',
+      status: seed.archived ? 'closed' : (seed.status ?? 'open'),
       subject: seed.subject ?? `Sandbox ticket ${id}`,
       tags: normaliseTags(seed.tags ?? []),
-      createdAt: now,
+      createdAt,
+      archived: seed.archived ?? false,
       requesterId: seed.requesterId ?? SANDBOX_REQUESTER_BASE + id,
       brandId: seed.brandId ?? SANDBOX_BRAND_ID,
-      updatedAt: now,
+      updatedAt: Math.max(now, createdAt),
       deleted: false,
       commentIds: [],
     };

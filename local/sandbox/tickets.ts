@@ -16,6 +16,31 @@ export function getTicket(ctx: SandboxContext, ex: Exchange): Reply {
   return json(200, { ticket: ticketJson(ctx.api, ctx.store, ticket) });
 }
 
+/**
+ * GET /api/v2/tickets (List Tickets), cursor pagination only (`page[size]` at most 100, `page[after]`), by ID. Archived
+ * and deleted tickets are left out, as Zendesk documents for its list endpoints.
+ */
+export function listTickets(ctx: SandboxContext, ex: Exchange): Reply {
+  const q = ex.url.searchParams;
+  const size = Number(q.get('page[size]') ?? 100);
+  if (!Number.isInteger(size) || size < 1 || size > 100) {
+    return json(400, { error: 'InvalidPaginationParameter', description: 'page[size] must be between 1 and 100' });
+  }
+  const after = q.get('page[after]');
+  const afterId = after === null ? 0 : Number(Buffer.from(after, 'base64').toString('utf8'));
+  if (!Number.isSafeInteger(afterId)) return json(400, { error: 'InvalidPaginationParameter', description: 'Invalid cursor' });
+  const listed = [...ctx.store.tickets.values()].filter((t) => !t.deleted && !t.archived && t.id > afterId).sort((a, b) => a.id - b.id);
+  const page = listed.slice(0, size);
+  const last = page[page.length - 1];
+  const cursor = last ? Buffer.from(String(last.id)).toString('base64') : null;
+  const next = cursor === null ? null : `${ctx.api}/api/v2/tickets?${new URLSearchParams({ 'page[after]': cursor, 'page[size]': String(size) }).toString()}`;
+  return json(200, {
+    tickets: page.map((t) => ticketJson(ctx.api, ctx.store, t)),
+    meta: { has_more: listed.length > size, after_cursor: cursor, before_cursor: null },
+    links: { prev: null, next },
+  });
+}
+
 export function getTags(ctx: SandboxContext, ex: Exchange): Reply {
   const ticket = visibleTicketOr404(ctx, param(ex, 0));
   return json(200, { tags: [...ticket.tags] });

@@ -14,6 +14,8 @@ export interface TicketView {
   created_at: string;
   updated_at: string;
   deleted: boolean;
+  /** In Zendesk's archive (closed for more than 120 days): see README.md, archived tickets. */
+  archived: boolean;
   commentIds: number[];
 }
 
@@ -56,6 +58,7 @@ export function ticketView(t: TicketRecord): TicketView {
     created_at: isoSeconds(t.createdAt),
     updated_at: isoSeconds(t.updatedAt),
     deleted: t.deleted,
+    archived: t.archived,
     commentIds: [...t.commentIds],
   };
 }

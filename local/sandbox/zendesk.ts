@@ -2,11 +2,11 @@ import http from 'node:http';
 import { FaultLayer, type FaultPlan } from '../faults/index.js';
 import { DEFAULT_AUTH, SandboxAuth, type SandboxAuthConfig } from './auth.js';
 import { ContentUrlSigner } from './content.js';
-import type { RedactionEntry, RouteKind, SandboxContext } from './context.js';
+import type { RateLimitRefusals, RedactionEntry, RouteKind, SandboxContext } from './context.js';
 import { commentJson, type ApiComment } from './json.js';
 import { RequestLog, type SandboxRequest } from './request-log.js';
 import { routeTable } from './routes.js';
-import { closeServer, listen, requestHandler, type ServerDeps } from './server.js';
+import { closeServer, listen, requestHandler, type AccountLimit, type ServerDeps } from './server.js';
 import {
   SandboxClock,
   WindowBudget,
@@ -29,7 +29,7 @@ import { WebhookRegistry, type WebhookDelivery } from './webhooks.js';
  */
 
 export type { AttachmentSeed, CommentSeed, MalwareScanResult, TicketSeed, TicketStatus } from './store.js';
-export type { RedactionEntry, RouteKind } from './context.js';
+export type { RateLimitRefusals, RedactionEntry, RouteKind } from './context.js';
 export type { ApiAttachment, ApiComment } from './json.js';
 export type { WebhookDelivery } from './webhooks.js';
 export type { TriggerFiring } from './triggers.js';
@@ -51,9 +51,19 @@ export interface SandboxZendeskOptions {
   /** Per-ticket update budget (default 30) per window (default 600 s). */
   perTicketUpdateLimit?: number;
   perTicketWindowSeconds?: number;
-  /** Account requests per minute reported in rate headers (default 700); enforced with 429 only if asked. */
+  /**
+   * Account requests per minute (default 700), per minute of the sandbox clock (windows aligned to the minute), counted
+   * for every `/api/v2/` request and reported in `x-rate-limit`, `x-rate-limit-remaining`, `ratelimit-limit`,
+   * `ratelimit-remaining` and `ratelimit-reset` on each answer. Past it, 429 with Retry-After only if enforced.
+   */
   accountRateLimit?: number;
   enforceAccountRateLimit?: boolean;
+  /** Export Search's own requests per minute (default 100, Zendesk's); always enforced. */
+  exportSearchRateLimit?: number;
+  /** How long an Export Search cursor lives from the export's first page (default 3600 s). */
+  exportCursorTtlSeconds?: number;
+  /** Export Search's order by created_at (default `asc`); `desc` to prove a client does not rely on the direction. */
+  exportSearchOrder?: 'asc' | 'desc';
   /** Lifetime of the signed content-host URL behind a 302 (default 300 s). */
   contentUrlTtlSeconds?: number;
   faults?: FaultPlan;
@@ -79,6 +89,14 @@ export interface SandboxZendesk {
   /** Another actor's update: status changes, `updated_at` moves (stale stamps now get 409). */
   setTicketStatus(ticketId: number, status: TicketStatus): TicketView;
   closeTicket(ticketId: number): TicketView;
+  /**
+   * Zendesk's archiving of a ticket closed for more than 120 days: closes it first if needed, then archives it. From then
+   * on List Tickets leaves it out; Show Ticket, List Comments, Export Search and comment_redactions still see it; every
+   * update is refused like a closed ticket's (422).
+   */
+  archiveTicket(ticketId: number): TicketView;
+  /** Changes the account's per-minute limit and whether it is enforced, from the next request on. */
+  setAccountRateLimit(limit: number, options?: { enforce?: boolean }): void;
   /** Another actor's update with no visible change: only `updated_at` moves. */
   touchTicket(ticketId: number): TicketView;
   /** The ticket answers 404 from now on. */
@@ -104,6 +122,10 @@ export interface SandboxZendesk {
   /** Zeroes the counts and empties the request log. */
   resetCounts(): void;
   ticketUpdateBudget(ticketId: number): BudgetState;
+  /** The account budget in the current minute of the sandbox clock. */
+  accountBudget(): BudgetState & { enforced: boolean };
+  /** 429s sent since the start (or the last resetCounts()), by the limit that refused them. */
+  rateLimitRefusals(): RateLimitRefusals;
   readonly webhookDeliveries: readonly WebhookDelivery[];
   readonly triggerFirings: readonly TriggerFiring[];
   /** Waits until webhook deliveries in flight have finished. */
@@ -121,6 +143,7 @@ interface SandboxParts {
   readonly auth: SandboxAuth;
   readonly ctx: SandboxContext;
   readonly ticketBudget: WindowBudget;
+  readonly accountLimit: AccountLimit;
   readonly webhooks: WebhookRegistry;
   readonly triggers: TriggerRegistry;
   readonly redactions: RedactionEntry[];
@@ -134,6 +157,8 @@ type SeedingApi = Pick<
   | 'addComment'
   | 'setTicketStatus'
   | 'closeTicket'
+  | 'archiveTicket'
+  | 'setAccountRateLimit'
   | 'touchTicket'
   | 'deleteTicket'
   | 'agentUpdate'
@@ -145,7 +170,8 @@ type SeedingApi = Pick<
 >;
 
 /** Seeding and control: what an agent or Zendesk itself would do. */
-function seedingApi({ apiOrigin, clock, store, auth, ctx }: SandboxParts): SeedingApi {
+function seedingApi(parts: SandboxParts): SeedingApi {
+  const { apiOrigin, clock, store, auth, ctx } = parts;
   const requireAttachment = (id: number): AttachmentRecord => {
     const a = store.attachments.get(id);
     if (!a) throw new Error(`sandbox: no attachment ${id}`);
@@ -169,6 +195,7 @@ function seedingApi({ apiOrigin, clock, store, auth, ctx }: SandboxParts): Seedi
     },
     setTicketStatus: (ticketId, status) => otherActorUpdate(ticketId, (t) => (t.status = status)),
     closeTicket: (ticketId) => otherActorUpdate(ticketId, (t) => (t.status = 'closed')),
+    ...controlApi(parts),
     touchTicket: (ticketId) => otherActorUpdate(ticketId, () => undefined),
     deleteTicket: (ticketId) => {
       store.requireTicket(ticketId).deleted = true;
@@ -199,6 +226,26 @@ function seedingApi({ apiOrigin, clock, store, auth, ctx }: SandboxParts): Seedi
   };
 }
 
+/** Zendesk's own doings rather than an agent's: archiving, the account's limit. */
+function controlApi({ store, accountLimit }: SandboxParts): Pick<SandboxZendesk, 'archiveTicket' | 'setAccountRateLimit'> {
+  return {
+    archiveTicket: (ticketId) => {
+      const ticket = store.requireTicket(ticketId);
+      if (ticket.status !== 'closed') {
+        ticket.status = 'closed';
+        store.touch(ticket);
+      }
+      ticket.archived = true;
+      return ticketView(ticket);
+    },
+    setAccountRateLimit: (limit, options = {}) => {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error('sandbox: the account rate limit is a positive integer');
+      accountLimit.budget.total = limit;
+      if (options.enforce !== undefined) accountLimit.enforce = options.enforce;
+    },
+  };
+}
+
 /** `requests` is left out: it is a getter (resetCounts() replaces the log), so it cannot be spread. */
 type InspectionApi = Pick<
   SandboxZendesk,
@@ -210,6 +257,8 @@ type InspectionApi = Pick<
   | 'requestCounts'
   | 'resetCounts'
   | 'ticketUpdateBudget'
+  | 'accountBudget'
+  | 'rateLimitRefusals'
   | 'webhookDeliveries'
   | 'triggerFirings'
   | 'settleWebhooks'
@@ -219,7 +268,7 @@ type InspectionApi = Pick<
 
 /** Inspection: what the sandbox holds, the requests it saw, its budgets and webhook deliveries. */
 function inspectionApi(parts: SandboxParts): InspectionApi {
-  const { apiOrigin, store, ticketBudget, webhooks, triggers, log } = parts;
+  const { apiOrigin, store, ticketBudget, accountLimit, webhooks, triggers, log, ctx } = parts;
   return {
     ticket: (ticketId) => {
       const t = store.tickets.get(ticketId);
@@ -239,8 +288,13 @@ function inspectionApi(parts: SandboxParts): InspectionApi {
       [...store.attachments.values()].filter((a) => a.ticketId === ticketId).map((a) => attachmentView(apiOrigin, a)),
     redactions: parts.redactions,
     requestCounts: () => ({ ...log.counts }),
-    resetCounts: () => log.reset(),
+    resetCounts: () => {
+      log.reset();
+      Object.assign(ctx.refusals, { account: 0, export: 0, ticketUpdates: 0 });
+    },
     ticketUpdateBudget: (ticketId) => ticketBudget.peek(ticketId),
+    accountBudget: () => ({ ...accountLimit.budget.peek('account'), enforced: accountLimit.enforce }),
+    rateLimitRefusals: () => ({ ...ctx.refusals }),
     webhookDeliveries: webhooks.deliveries,
     triggerFirings: triggers.firings,
     settleWebhooks: () => webhooks.settle(),
@@ -257,7 +311,10 @@ export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): 
   const auth = new SandboxAuth(credentials, clock, options.oauthTokenTtlSeconds ?? 1800);
   const faults = new FaultLayer(options.faults);
   const ticketBudget = new WindowBudget(options.perTicketUpdateLimit ?? 30, options.perTicketWindowSeconds ?? 600, clock);
-  const accountBudget = new WindowBudget(options.accountRateLimit ?? 700, 60, clock);
+  const accountLimit: AccountLimit = {
+    budget: new WindowBudget(options.accountRateLimit ?? 700, 60, clock),
+    enforce: options.enforceAccountRateLimit ?? false,
+  };
   const accountId = options.accountId ?? '123456';
   const webhooks = new WebhookRegistry(clock, accountId);
   const triggers = new TriggerRegistry();
@@ -277,18 +334,23 @@ export async function startSandboxZendesk(options: SandboxZendeskOptions = {}): 
     contentOrigin,
     signer: new ContentUrlSigner(options.contentUrlTtlSeconds ?? 300),
     ticketBudget,
+    search: {
+      budget: new WindowBudget(options.exportSearchRateLimit ?? 100, 60, clock),
+      cursorTtlSeconds: options.exportCursorTtlSeconds ?? 3600,
+      order: options.exportSearchOrder ?? 'asc',
+    },
+    refusals: { account: 0, export: 0, ticketUpdates: 0 },
     redactions,
     webhooks,
     triggers,
     ticketUpdated: (ticket) => triggers.run(ticket, 'Change', store, webhooks, apiOrigin),
   };
 
-  const enforceAccountRateLimit = options.enforceAccountRateLimit;
-  const deps: ServerDeps = { ctx, routes, auth, faults, clock, accountBudget, enforceAccountRateLimit, log, errors };
+  const deps: ServerDeps = { ctx, routes, auth, faults, clock, accountLimit, log, errors };
   apiServer.on('request', requestHandler(deps, 'api'));
   contentServer.on('request', requestHandler(deps, 'content'));
 
-  const parts: SandboxParts = { apiOrigin, clock, store, auth, ctx, ticketBudget, webhooks, triggers, redactions, log, errors };
+  const parts: SandboxParts = { apiOrigin, clock, store, auth, ctx, ticketBudget, accountLimit, webhooks, triggers, redactions, log, errors };
   return {
     url: apiOrigin,
     contentOrigin,

@@ -98,7 +98,7 @@ export async function openRig(options: RigOptions = {}): Promise<FaultRig> {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...options.env,
   };
-  for (const key of ['ZENDESK_URL', 'IDEMPOTENCY_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB', 'NOTIFY_SECRET_ARN', 'ZENDESK_SECRET_ARN', 'SSE_KMS_KEY_ID']) delete env[key];
+  for (const key of ['ZENDESK_URL', 'IDEMPOTENCY_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB', 'NOTIFY_SECRET_ARN', 'ZENDESK_SECRET_ARN', 'SSE_KMS_KEY_ID', 'ARCHIVE_INDEX_TABLE', 'ARCHIVE_AUDIT_TABLE', 'ARCHIVE_INDEX_ENDPOINT_URL']) delete env[key];
   const { openLocal } = await import('../../local/runtime/local.js');
   const rig = { afterTask: undefined, beforeTask: undefined } as FaultRig;
   const runtime = await openLocal({
@@ -107,6 +107,8 @@ export async function openRig(options: RigOptions = {}): Promise<FaultRig> {
     waitMs: 0,
     persistS3: false,
     seedDemo: false,
+    // The archive index too (the sandbox's data only): the copy step records and finds its verified copies there.
+    archiveIndex: true,
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     afterTask: (state, input, output) => rig.afterTask?.(state, input, output),
     beforeTask: async (state, input) => rig.beforeTask?.(state, input),

@@ -4,6 +4,7 @@
  * already at the key that are not this file, and a copy that loses its answer after the object was written.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describePath } from '../../local/runtime/path.js';
 import {
   clearFaults,
@@ -55,6 +56,15 @@ function versionsWritten(prefix: string): Map<string, number> {
   return writes;
 }
 
+/** Deletes the copy step's idempotency records, as their hour running out would. */
+async function forgetCopyRecords(): Promise<void> {
+  const ddb = new DynamoDBClient({ endpoint: rig.runtime.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const table = rig.runtime.env.IDEMPOTENCY_TABLE!;
+  const items = (await ddb.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  for (const item of items.filter((i) => i.id?.S?.startsWith('copy-attachment'))) await ddb.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id! } }));
+  ddb.destroy();
+}
+
 describe('one object version per archived file', () => {
   test('a one-request file and a multipart file are each written once: no copy onto itself', async () => {
     const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('small.txt')], [large(nextTicket)]]);
@@ -68,6 +78,30 @@ describe('one object version per archived file', () => {
     expect(s3Calls('CopyObject')).toHaveLength(0);
     expect(await objectMetadata(rig, `${prefix}${big!.attachmentId}.bin`)).toMatchObject({ checksum: 'crc32-full-object' });
     await expectInvariant(rig, ticket, first.doc, first.record);
+  });
+
+  test('a re-run after the copy records expired neither downloads nor writes a verified copy again: the index knows it', async () => {
+    const ticket = await seedTicket(rig.sandbox, nextTicket++, [[textFile('again.txt')], [large(nextTicket)]]);
+    const prefix = `tickets/${ticket.ticketId}/`;
+    // The first run copies both files, then stops before any redaction (a credential revoked at that moment).
+    rig.beforeTask = (state) => {
+      if (state === 'RedactVerified') throw Object.assign(new Error('injected: credentials revoked'), { name: 'ZendeskAuthFailed' });
+    };
+    const first = await runTicket(rig, ticket.ticketId);
+    rig.beforeTask = undefined;
+    expect([first.record.status, first.record.error]).toEqual(['FAILED', 'ZendeskAuthFailed']);
+    expect(Object.fromEntries(versionsWritten(prefix))).toEqual(Object.fromEntries(ticket.files.map((f, i) => [`${prefix}${f.attachmentId}.${i === 0 ? 'txt' : 'bin'}`, 1])));
+    // More than the copy's idempotency hour later: its records are gone.
+    await forgetCopyRecords();
+    const downloadsBefore = rig.sandbox.requests.filter((r) => r.kind === 'content').length;
+
+    const again = await runTicket(rig, ticket.ticketId);
+
+    expect(again.record.status).toBe('SUCCEEDED');
+    expect(outcomes(again.doc, ticket)).toEqual([['already_archived', true], ['already_archived', true]]);
+    expect(rig.sandbox.requests.filter((r) => r.kind === 'content').length - downloadsBefore).toBe(0);
+    expect(Object.values(Object.fromEntries(versionsWritten(prefix)))).toEqual([1, 1]);
+    await expectInvariant(rig, ticket, again.doc, again.record);
   });
 });
 

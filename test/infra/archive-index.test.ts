@@ -40,11 +40,13 @@ describe('archive index and audit tables', () => {
     const [index] = policy(vault.stack.archiveIndex.index);
     expect(index).toMatchObject({ Effect: 'Deny', Action: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']) });
     const readers = (index!.Condition!.ArnNotEquals!['aws:PrincipalArn'] as unknown[]).map((r) => JSON.stringify(r));
-    const { archive, archiveRoles, viewer } = vault.stack;
-    expect(readers.sort()).toEqual([archive.readerRole, archiveRoles.signer, archiveRoles.eraser, viewer.fn.role].map((r) => JSON.stringify({ 'Fn::GetAtt': [logicalId(r), 'Arn'] })).sort());
+    const { archive, archiveRoles, viewer, workflow } = vault.stack;
+    // The copy step too: it reads its own item back (key and hashes, by projection) on a re-run.
+    const copy = workflow.steps.CopyAttachmentFunctionArn.role;
+    expect(readers.sort()).toEqual([archive.readerRole, archiveRoles.signer, archiveRoles.eraser, viewer.fn.role, copy].map((r) => JSON.stringify({ 'Fn::GetAtt': [logicalId(r), 'Arn'] })).sort());
   });
 
-  it('no role may update or delete audit records; the copy and redact steps only UpdateItem the index', () => {
+  it('no role may update or delete audit records; the copy and redact steps only UpdateItem the index (and the copy step GetItem)', () => {
     const audit = JSON.stringify(resolve(vault.stack.archiveIndex.audit.tableArn));
     for (const role of [vault.stack.archiveRoles.signer, vault.stack.archiveRoles.eraser, vault.stack.viewer.fn.role, vault.stack.archive.readerRole]) {
       for (const s of roleStatements(vault.template, logicalId(role))) {

@@ -1,5 +1,5 @@
 import { AttachmentGone, TicketClosed, TicketNotFound, ZendeskRateLimited } from '../../lambdas/shared/errors.js';
-import type { Download, TagChange, ZendeskApi, ZendeskAttachment, ZendeskComment, ZendeskTicket } from '../../lambdas/shared/zendesk/types.js';
+import type { Download, ExportSearchPage, TagChange, ZendeskApi, ZendeskAttachment, ZendeskComment, ZendeskTicket } from '../../lambdas/shared/zendesk/types.js';
 import { contentUrl, streamOf } from './streams.js';
 
 /**
@@ -125,6 +125,12 @@ export class FakeZendesk implements ZendeskApi {
     const count = (n: number) => this.pulled.set(id, (this.pulled.get(id) ?? 0) + n);
     const body = typeof file.body === 'function' ? file.body() : streamOf(file.body ?? new Uint8Array(0), count);
     return { body, contentType: 'application/octet-stream' };
+  }
+
+  /** Export Search belongs to the backfill's selection, which its own fake covers (test/support/fake-search.ts). */
+  async exportSearchTickets(): Promise<ExportSearchPage> {
+    this.calls.push('exportSearchTickets');
+    throw new Error('FakeZendesk does not model Export Search');
   }
 }
 

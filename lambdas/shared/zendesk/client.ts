@@ -1,4 +1,5 @@
 import type { KyInstance } from 'ky';
+import type { RequestBudget } from '../request-budget.js';
 import { createAttachments } from './attachments.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { createComments } from './comments.js';
@@ -7,6 +8,7 @@ import { createHostMatcher, zendeskOrigin } from './hosts.js';
 import { createHttp, DEFAULT_RETRY, type RetrySettings } from './http.js';
 import { createRedaction } from './redaction.js';
 import { createZendeskRequest } from './request.js';
+import { createSearch } from './search.js';
 import { createTickets } from './tickets.js';
 import type { ZendeskApi, ZendeskCredentials } from './types.js';
 
@@ -28,13 +30,15 @@ export interface ZendeskClientOptions {
   userAgent?: string;
   /** Clock for OAuth token expiry (tests). */
   now?: () => number;
+  /** The shared request budget (request-budget.ts) every API request takes a token from; none = unbudgeted. */
+  budget?: RequestBudget;
 }
 
 export const DEFAULT_USER_AGENT = 'attachment-vault/0.1';
 
 /**
  * The client: one authenticated request function (request.ts) shared by one module per resource (tickets.ts,
- * comments.ts, attachments.ts, redaction.ts), plus downloads (download.ts).
+ * comments.ts, attachments.ts, redaction.ts, search.ts), plus downloads (download.ts).
  */
 export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
   const origin = zendeskOrigin(options.baseUrl);
@@ -48,7 +52,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
-  const api: KyInstance = createHttp(settings, 'api', `${origin}/`);
+  const api: KyInstance = createHttp(settings, 'api', `${origin}/`, options.budget);
   const downloads: KyInstance = createHttp(settings, 'download');
   const auth: Authenticator = createAuthenticator(options.credentials, {
     http: api,
@@ -61,6 +65,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
   const { listComments } = createComments(request);
   const { getAttachment } = createAttachments(request);
   const { redactCommentAttachments } = createRedaction(request, getTicket);
+  const { exportSearchTickets } = createSearch(request);
 
   return {
     getTicket,
@@ -68,6 +73,7 @@ export function createZendeskClient(options: ZendeskClientOptions): ZendeskApi {
     getAttachment,
     updateTags,
     redactCommentAttachments,
+    exportSearchTickets,
     download: (contentUrl, downloadOptions) =>
       openDownload(
         { http: downloads, auth, zendeskOrigin: origin, isContentHost, maxInProcessRetryAfterSeconds: maxWait },

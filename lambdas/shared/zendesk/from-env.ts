@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { zendeskSettings, type Env } from '../config.js';
 import { zendeskCredentialsSecret, type SecretFetcher } from '../secrets.js';
+import { requestBudgetFromEnv } from '../request-budget.js';
 import { createZendeskClient } from './client.js';
 import { credentialsFromEnv, credentialsFromSecret } from './credentials.js';
 import type { ZendeskApi } from './types.js';
@@ -22,7 +23,8 @@ export async function zendeskFromEnv(env: Env = process.env, fetchSecret?: Secre
   const credentials = secret ? credentialsFromSecret(secret) : credentialsFromEnv(env);
   const fingerprint = createHash('sha256').update(JSON.stringify([settings, credentials])).digest('hex');
   if (cached?.fingerprint !== fingerprint) {
-    cached = { fingerprint, client: createZendeskClient({ baseUrl: settings.baseUrl, credentials, contentHosts: settings.contentHosts }) };
+    const budget = requestBudgetFromEnv(env);
+    cached = { fingerprint, client: createZendeskClient({ baseUrl: settings.baseUrl, credentials, contentHosts: settings.contentHosts, ...(budget ? { budget } : {}) }) };
   }
   return cached.client;
 }

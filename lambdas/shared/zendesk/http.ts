@@ -1,3 +1,4 @@
+import type { RequestBudget } from '../request-budget.js';
 import ky, { isHTTPError, isKyError, type KyInstance, type RetryOptions } from 'ky';
 import { logger } from '../logger.js';
 import {
@@ -138,7 +139,7 @@ function logRetry(route: unknown, retryCount: number, error: Error): void {
  * afterResponse hooks (each would clone, i.e. tee, the body stream). ky's timeout covers waiting for the headers
  * of each hop only; the caller streams the body without a timeout, bounded by its own signal.
  */
-export function createHttp(settings: HttpSettings, purpose: 'api' | 'download', baseUrl?: string): KyInstance {
+export function createHttp(settings: HttpSettings, purpose: 'api' | 'download', baseUrl?: string, budget?: RequestBudget): KyInstance {
   return ky.create({
     ...(baseUrl ? { baseUrl } : {}),
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
@@ -150,7 +151,18 @@ export function createHttp(settings: HttpSettings, purpose: 'api' | 'download', 
     parseJson: (text: string) => (text.trim() === '' ? undefined : JSON.parse(text)),
     ...(purpose === 'download' ? { redirect: 'manual' as const, throwHttpErrors: (status: number) => status >= 400 } : {}),
     hooks: {
-      beforeRetry: [({ options, error, retryCount }) => logRetry(options.context.route, retryCount, error)],
+      beforeRetry: [
+        ({ options, error, retryCount }) => logRetry(options.context.route, retryCount, error),
+        // A retry is a request too.
+        ...(budget ? [async () => void (await budget.take())] : []),
+      ],
+      // Every API request (OAuth token requests included) takes a token of the shared budget first.
+      ...(budget
+        ? {
+            beforeRequest: [async () => void (await budget.take())],
+            afterResponse: [async ({ response }: { response: Response }) => void (await budget.observe(response.status, response.headers))],
+          }
+        : {}),
     },
   });
 }

@@ -73,6 +73,29 @@ export interface RedactionOutcome {
   ticketBudget?: TicketBudget;
 }
 
+/** A ticket Export Search found: its ID as decimal digits (Zendesk IDs are 64-bit) and when it was created. */
+export interface SearchedTicket {
+  id: string;
+  /** ISO 8601, as Zendesk wrote it (`2024-01-02T03:04:05Z`). */
+  createdAt: string;
+}
+
+/** One page of Export Search Results. */
+export interface ExportSearchPage {
+  tickets: SearchedTicket[];
+  /** `meta.after_cursor`, for the next page; absent when Zendesk sent none. Expires an hour after the export started. */
+  afterCursor?: string;
+  /** `meta.has_more`: the only stop signal (the last page may still carry a cursor). */
+  hasMore: boolean;
+}
+
+export interface ExportSearchOptions {
+  /** `page[after]`: the previous page's `afterCursor`. */
+  cursor?: string;
+  /** `page[size]`, 1-1000; default 100, Zendesk's recommendation. */
+  pageSize?: number;
+}
+
 /** The thin, typed Zendesk client every step uses (implemented in client.ts on ky). */
 export interface ZendeskApi {
   /** GET /api/v2/tickets/{id}. Throws TicketNotFound on 404. */
@@ -109,4 +132,10 @@ export interface ZendeskApi {
    * without credentials. 404 -> AttachmentGone; malware refusal -> MalwareBlocked.
    */
   download(contentUrl: string, options?: { signal?: AbortSignal }): Promise<Download>;
+  /**
+   * One page of GET /api/v2/search/export?filter[type]=ticket&query=… (Export Search Results): ticket IDs (exact, as
+   * strings) and created dates. A refused cursor (400/422 on a request with `cursor`) is SearchCursorExpired; a 400/422
+   * without one is ZendeskRequestFailed (the query); 429 is ZendeskRateLimited like every other call.
+   */
+  exportSearchTickets(query: string, options?: ExportSearchOptions): Promise<ExportSearchPage>;
 }

@@ -101,6 +101,39 @@ describe('copyAttachment', () => {
     expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(1);
   });
 
+  describe('with the archive index', () => {
+    const reference = (extra: Record<string, unknown> = {}) => ({ attachmentId: '11', ticketId: '500', s3Key: 'tickets/500/11.pdf', sha256: pdfSha, ...extra });
+    const index = (entry: unknown) => {
+      const recorded: unknown[] = [];
+      return { recorded, recordArchived: async (file: unknown) => void recorded.push(file), copyReference: async () => entry as never };
+    };
+
+    test('a re-run finds the verified copy the index records: already archived, nothing downloaded or uploaded, the item refreshed', async () => {
+      s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'tickets/500/11.pdf' }] });
+      const zendesk = fakeZendesk([pdf()]);
+      const idx = index(reference());
+      const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger(), index: idx });
+      expect(result).toMatchObject({ outcome: 'already_archived', s3Key: 'tickets/500/11.pdf', sha256: pdfSha });
+      expect(zendesk.count('download')).toBe(0);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      expect(idx.recorded).toEqual([expect.objectContaining({ attachmentId: '11', sha256: pdfSha, fileName: FILE_NAME })]);
+    });
+
+    test.each([
+      ['another SHA-256 than the object', reference({ sha256: 'e'.repeat(64) })],
+      ['a key that is not listed', reference({ s3Key: 'tickets/500/11.png' })],
+      ['another ticket', reference({ ticketId: '501' })],
+      ['a tombstone', { attachmentId: '11', ticketId: '500', erasedAt: '2026-01-01T00:00:00Z' }],
+      ['no item', undefined],
+    ])('an index item with %s is no proof: the file is downloaded and compared as before', async (_what, entry) => {
+      s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'tickets/500/11.pdf' }] });
+      const zendesk = fakeZendesk([pdf()]);
+      const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger: capturingLogger(), index: index(entry) });
+      expect(result).toMatchObject({ outcome: 'already_archived', sha256: pdfSha });
+      expect(zendesk.count('download')).toBe(1);
+    });
+  });
+
   test('an object that verifies against its own metadata but is not this file is copied over, never already archived', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'tickets/500/11.pdf' }] });
     const foreign = 'f'.repeat(64);

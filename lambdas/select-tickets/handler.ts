@@ -1,0 +1,23 @@
+import { zendeskWaitSettings } from '../shared/config.js';
+import { step } from '../shared/step.js';
+import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
+import { selectionFilesFromEnv, type SelectionFiles } from './files.js';
+import { parseSelectInput } from './input.js';
+import { selectTickets } from './select.js';
+
+let files: SelectionFiles | undefined;
+
+/**
+ * The thin door of SelectTickets: `{runId, since, until, query?, windowDays?, progress?}` → the manifest, or the
+ * progress to call it again with (select.ts). The Lambda's remaining time decides when it hands back its progress.
+ */
+export const handler = step('SelectTickets', async (event: unknown, context) => {
+  const input = parseSelectInput(event);
+  files ??= selectionFilesFromEnv();
+  return selectTickets(input, {
+    zendesk: await zendeskFromEnv(),
+    files,
+    waits: zendeskWaitSettings(),
+    remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
+  });
+});

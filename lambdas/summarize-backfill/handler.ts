@@ -1,0 +1,18 @@
+import { InvalidInput } from '../shared/errors.js';
+import { runFilesFromEnv, type RunFiles } from '../shared/run-files.js';
+import { isRecord, step } from '../shared/step.js';
+import { summarizeBackfill } from './summarize.js';
+
+const RUN_ID = /^[0-9A-Za-z_-]{1,40}$/;
+let files: RunFiles | undefined;
+
+/** The thin door of SummarizeBackfill: `{runId, selection: {tickets}, mapRun}`. */
+export const handler = step('SummarizeBackfill', async (event: unknown) => {
+  if (!isRecord(event) || typeof event.runId !== 'string' || !RUN_ID.test(event.runId) || !isRecord(event.selection)) {
+    throw new InvalidInput('SummarizeBackfill expects {runId, selection, mapRun}');
+  }
+  const tickets = event.selection.tickets;
+  if (typeof tickets !== 'number' || !Number.isSafeInteger(tickets) || tickets < 0) throw new InvalidInput('selection.tickets must be a count');
+  files ??= runFilesFromEnv();
+  return summarizeBackfill({ runId: event.runId, tickets, mapRun: event.mapRun }, { files });
+});
