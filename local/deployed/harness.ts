@@ -3,8 +3,10 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
+import path from 'node:path';
 import { LocalEngine, type LocalEngineOptions } from '../runtime/engine.js';
 import type { ExecutionRecord } from '../runtime/history.js';
+import { START_EXECUTION_SYNC, startExecutionSync } from '../runtime/nested-execution.js';
 import { startSfnEndpoint } from '../runtime/sfn-endpoint.js';
 import { httpApisOf, type DeployedAuthorizer } from './apis.js';
 import { loadDeployedStack, type DeployedFunction, type DeployedStack, type DeployedStateMachine } from './assembly.js';
@@ -35,8 +37,12 @@ export { HarnessConfigurationError } from './errors.js';
  * - Each function signs with its own fake access key, `AKID-<logicalId>`: the endpoints record who called (calls.ts).
  *   A role session from the local STS (sts.ts) signs with its own `ASIA…` key, which names the assumed role and the
  *   session policy.
- * - The state machine's rendered definition runs in the local engine; each Task invokes its function's process; the
- *   state machine's own invokes are recorded as its role's lambda:InvokeFunction calls.
+ * - Each state machine's rendered definition runs in its own local engine; each Task invokes its function's process;
+ *   the state machine's own invokes are recorded as its role's lambda:InvokeFunction calls. A Task
+ *   `states:startExecution.sync:2` starts an execution in the engine of the state machine it names
+ *   (nested-execution.ts) and is recorded as its role's states:StartExecution of that machine and
+ *   states:DescribeExecution of the child (what the .sync integration calls). The Step Functions endpoint serves every
+ *   machine, each call by the ARN it names.
  * - Every HTTP API is served on its own port (apis.ts, http-api.ts): its routes invoke their integrations with payload
  *   2.0 events, behind their JWT authorizers (jwt.ts: tokens of a local RS256 key, `harness.jwt`); an execution's end
  *   is matched against the EventBridge rules and delivered to their Lambda targets (events.ts).
@@ -90,10 +96,15 @@ export interface DeployedHarnessOptions extends Pick<LocalEngineOptions, 'retryI
 
 export interface DeployedHarness {
   stack: DeployedStack;
+  /** The state machine the functions start (the one their environment names): the per-ticket workflow. */
   stateMachine: DeployedStateMachine;
   engine: LocalEngine;
+  /** Every state machine of the template, each with its engine (the first is `stateMachine`). */
+  stateMachines: Array<{ stateMachine: DeployedStateMachine; engine: LocalEngine }>;
+  /** The engine of the state machine with this ARN. */
+  engineOf(stateMachineArn: string): LocalEngine;
   calls: CallLog;
-  /** The functions, the state machine, and every role session handed out so far. */
+  /** The functions, the state machines, and every role session handed out so far. */
   callers: Caller[];
   serviceInvocations: ServiceInvocation[];
   deliveredEvents: DeliveredEvent[];
@@ -234,14 +245,34 @@ export function functionEnvironment(fn: DeployedFunction, caller: Caller, endpoi
   };
 }
 
-function singleStateMachine(stack: DeployedStack): DeployedStateMachine {
-  if (stack.stateMachines.length !== 1) throw new HarnessConfigurationError(`the harness runs one state machine; the stack has ${stack.stateMachines.length}`);
-  return stack.stateMachines[0]!;
+/**
+ * The state machines, the one the functions start first: a stack of one machine, or the one machine some function's
+ * environment names (the webhook's STATE_MACHINE_ARN); a machine only another machine or an operator starts (the
+ * backfill) comes after.
+ */
+export function orderedStateMachines(stack: DeployedStack): DeployedStateMachine[] {
+  const machines = stack.stateMachines;
+  if (machines.length === 0) throw new HarnessConfigurationError('the stack has no state machine');
+  if (machines.length === 1) return machines;
+  const named = machines.filter((m) => stack.functions.some((f) => Object.values(f.environment).includes(m.arn)));
+  if (named.length !== 1) throw new HarnessConfigurationError(`of ${machines.length} state machines, ${named.length} are named in a function's environment; the harness needs one`);
+  return [named[0]!, ...machines.filter((m) => m !== named[0])];
 }
 
-function callersOf(stack: DeployedStack, sm: DeployedStateMachine): Caller[] {
+function callersOf(stack: DeployedStack, machines: DeployedStateMachine[]): Caller[] {
   const of = (logicalId: string, roleLogicalId: string): Caller => ({ accessKeyId: `AKID-${logicalId}`, logicalId, roleLogicalId, roleArn: stack.resolver.getAtt(roleLogicalId, 'Arn') });
-  return [...stack.functions.map((f) => of(f.logicalId, f.roleLogicalId)), of(sm.logicalId, sm.roleLogicalId)];
+  return [...stack.functions.map((f) => of(f.logicalId, f.roleLogicalId)), ...machines.map((sm) => of(sm.logicalId, sm.roleLogicalId))];
+}
+
+/** A Step Functions error as the .sync integration raises it (the Task's error name). */
+class StepFunctionsError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  readonly isRetryable = false;
 }
 
 /** Starts everything (services, endpoints, engine, HTTP APIs, one warm environment per function). */
@@ -258,7 +289,7 @@ export async function startDeployedStack(options: DeployedHarnessOptions): Promi
 async function startAll(options: DeployedHarnessOptions, closers: Closers): Promise<DeployedHarness> {
   const aws = options.aws ?? DEFAULT_FAKE_AWS;
   const stack = loadDeployedStack(options.assemblyDir, aws);
-  const stateMachine = singleStateMachine(stack);
+  const machines = orderedStateMachines(stack);
   const services = await startServices(stack, aws.region, closers);
   const calls = new CallLog();
   const started = async <T extends { close(): Promise<void> }>(endpoint: Promise<T>): Promise<T> => {
@@ -269,18 +300,20 @@ async function startAll(options: DeployedHarnessOptions, closers: Closers): Prom
   const s3 = await started(RecordingS3.start({ target: services.fauxqs.address, log: calls, buckets: bucketEncryption(stack), region: aws.region, account: aws.account }));
   const dynamodb = await started(startRecordingDynamoDb(services.dynamo.url, calls, tableShapes(stack.resolver)));
   const secrets = await started(startLocalSecrets(initialSecrets(stack), calls));
-  const wiring = new Wiring(stack, stateMachine, calls, options, aws);
+  const wiring = new Wiring(stack, machines, calls, options, aws);
   const sts = await started(startLocalSts({ roles: templateRoles(stack), log: calls, onSession: (session) => wiring.addSession(session) }));
-  const engine = await wiring.createEngine();
-  const sfn = await started(startSfnEndpoint(engine, { onCall: (call) => wiring.recordSfn(call) }));
+  const engines = await wiring.createEngines();
+  const sfn = await started(startSfnEndpoint(engines, { onCall: (call) => wiring.recordSfn(call) }));
   closers.add(() => wiring.close());
   wiring.startProcesses({ s3: s3.url, dynamodb: dynamodb.url, secretsManager: secrets.url, sfn: sfn.url, sts: sts.url });
   if (options.warm !== false) await wiring.warm();
   const apis = await wiring.startApis(closers);
   return {
     stack,
-    stateMachine,
-    engine,
+    stateMachine: machines[0]!,
+    engine: engines[0]!,
+    stateMachines: machines.map((stateMachine, i) => ({ stateMachine, engine: engines[i]! })),
+    engineOf: (arn) => wiring.engineOf(arn),
     calls,
     callers: wiring.callers,
     serviceInvocations: wiring.serviceInvocations,
@@ -312,16 +345,17 @@ class Wiring {
   readonly runtime: LambdaRuntime;
   readonly jwt = new LocalJwtIssuer();
   private readonly processes = new Map<string, FunctionProcesses>();
+  private readonly engines = new Map<string, LocalEngine>();
   private endpoints: Endpoints | undefined;
 
   constructor(
     private readonly stack: DeployedStack,
-    private readonly stateMachine: DeployedStateMachine,
+    private readonly machines: DeployedStateMachine[],
     private readonly calls: CallLog,
     private readonly options: DeployedHarnessOptions,
     private readonly aws: Omit<FakeAwsEnvironment, 'stackName'>,
   ) {
-    this.callers = callersOf(stack, stateMachine);
+    this.callers = callersOf(stack, machines);
     this.runtime = options.runtime ?? lambdaRuntime();
   }
 
@@ -364,11 +398,58 @@ class Wiring {
     return processes.invoke(JSON.stringify(event));
   }
 
-  createEngine(): Promise<LocalEngine> {
-    const { options, stateMachine } = this;
+  engineOf(stateMachineArn: string): LocalEngine {
+    const engine = this.engines.get(stateMachineArn);
+    if (!engine) throw new HarnessConfigurationError(`no state machine of the stack has the ARN ${stateMachineArn}`);
+    return engine;
+  }
+
+  /** One engine per state machine, in the harness's order; the first keeps its histories in historyDir, the others in a folder each. */
+  async createEngines(): Promise<LocalEngine[]> {
+    const engines: LocalEngine[] = [];
+    for (const [i, machine] of this.machines.entries()) {
+      const engine = await this.createEngine(machine, i === 0 ? this.options.historyDir : path.join(this.options.historyDir, machine.name));
+      this.engines.set(machine.arn, engine);
+      engines.push(engine);
+    }
+    return engines;
+  }
+
+  /**
+   * `states:startExecution.sync:2` as the calling machine's role: StartExecution of the machine the Task names (in its
+   * engine), then the child's end, which the .sync integration learns with DescribeExecution of the child.
+   */
+  private startExecutionSync(invoker: Caller): (input: unknown) => Promise<unknown> {
+    return async (input) => {
+      const { StateMachineArn, Name } = (input ?? {}) as { StateMachineArn?: unknown; Name?: unknown };
+      const arn = String(StateMachineArn ?? '');
+      const record = (operation: string, status: number, resourceArn: string) => this.calls.record({ accessKeyId: invoker.accessKeyId, service: 'states', operation, status, resourceArn });
+      const target = this.engines.get(arn);
+      if (!target) {
+        record('StartExecution', 400, arn);
+        throw new StepFunctionsError('StepFunctions.StateMachineDoesNotExistException', `State Machine Does Not Exist: '${arn}'`);
+      }
+      const childArn = `${arn.replace(':stateMachine:', ':execution:')}:${String(Name)}`;
+      let started = false;
+      try {
+        const result = await startExecutionSync(target)(input);
+        started = true;
+        return result;
+      } catch (error) {
+        started = (error as Error).name === 'States.TaskFailed';
+        throw error;
+      } finally {
+        record('StartExecution', started ? 200 : 400, arn);
+        if (started) record('DescribeExecution', 200, childArn);
+      }
+    };
+  }
+
+  private createEngine(stateMachine: DeployedStateMachine, historyDir: string): Promise<LocalEngine> {
+    const { options } = this;
     const invoker = this.caller(stateMachine.logicalId);
     return LocalEngine.create({
-      historyDir: options.historyDir,
+      historyDir,
       definition: stateMachine.definition,
       stateMachineArn: stateMachine.arn,
       invoke: async (resourceArn, input) => {
@@ -377,6 +458,7 @@ class Wiring {
         if (!outcome.ok) throw new LambdaFunctionError(outcome.error);
         return JSON.parse(outcome.payload) as unknown;
       },
+      integrations: { [START_EXECUTION_SYNC]: this.startExecutionSync(invoker) },
       onExecutionEnded: (record) => this.announce(record),
       // The Distributed Map's ItemReader and ResultWriter act as the state machine's role: their calls are checked too.
       mapRunS3: () => {

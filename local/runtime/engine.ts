@@ -75,7 +75,7 @@ export interface LocalEngineOptions {
    * (the deployed harness passes the rendered definition of the synthesized template). Use it with `invoke`.
    */
   definition?: string;
-  /** Serves each Task by calling this with the Task's Resource ARN, instead of the in-process handlers. */
+  /** Serves each Task by calling this with the Task's Resource ARN, instead of the in-process handlers (`integrations` still serve theirs). */
   invoke?: (resourceArn: string, input: unknown) => Promise<unknown>;
   /**
    * Service integrations the engine does not run itself, by Resource ARN (the backfill's
@@ -129,14 +129,15 @@ export class LocalEngine {
     const retriers = retrierErrors(definition.States as unknown as Record<string, AnyState>);
     for (const task of taskStates(definition)) {
       retryable.push({ name: task.name, errors: retriers.get(task.name) ?? [] });
-      const { invoke } = options;
-      if (invoke) {
-        handlers[task.name] = (input: unknown) => invoke(task.resource, input);
-        continue;
-      }
+      // A service integration is the integration's, even when `invoke` serves every function.
       const integration = options.integrations?.[task.resource];
       if (integration) {
         handlers[task.name] = integration;
+        continue;
+      }
+      const { invoke } = options;
+      if (invoke) {
+        handlers[task.name] = (input: unknown) => invoke(task.resource, input);
         continue;
       }
       const folder = byArn.get(task.resource);
@@ -149,6 +150,11 @@ export class LocalEngine {
     const distributed = swapDistributedMaps(definition);
     const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
     return new LocalEngine(definition, machine, handlers, retryable, waits, types, new ExecutionHistory(options.historyDir), options, distributed);
+  }
+
+  /** The state machine this engine's executions belong to. */
+  get stateMachineArn(): string {
+    return this.options.stateMachineArn ?? LOCAL_STATE_MACHINE_ARN;
   }
 
   static arnOf(executionName: string): string {

@@ -9,7 +9,8 @@ import type { ExecutionRecord } from './history.js';
  * (`X-Amz-Target: AWSStepFunctions.<Operation>`), so handlers and the CLI use the real SFNClient against it through
  * the SDK's own setting, AWS_ENDPOINT_URL_SFN. It serves StartExecution, DescribeExecution and ListExecutions of the
  * local state machines; errors come back as Step Functions sends them (`{"__type": "ExecutionDoesNotExist", ...}`).
- * A thin adapter: the engine does the work.
+ * A thin adapter: the engine does the work. Given several engines (the deployed harness runs each state machine of the
+ * template in its own), each call goes to the engine of the state machine its ARN names; one engine serves every call.
  */
 
 export interface SfnEndpoint {
@@ -45,6 +46,22 @@ function describe(record: ExecutionRecord) {
 }
 
 type Operation = (engine: LocalEngine, body: Record<string, unknown>) => Promise<unknown>;
+
+/** `arn:…:execution:<machine>:<name>` (or a Map Run child's `<machine>/<label>:<name>`) -> `arn:…:stateMachine:<machine>`. */
+function machineOfExecution(executionArn: string): string {
+  const parts = executionArn.split(':');
+  return [...parts.slice(0, 5), 'stateMachine', (parts[6] ?? '').split('/')[0]].join(':');
+}
+
+/** The engine a call is for: the one state machine, or the one its stateMachineArn or executionArn names. */
+function engineFor(engines: readonly LocalEngine[], body: Record<string, unknown>): LocalEngine {
+  if (engines.length === 1) return engines[0]!;
+  const arn = typeof body.stateMachineArn === 'string' ? body.stateMachineArn : typeof body.executionArn === 'string' ? machineOfExecution(body.executionArn) : '';
+  const engine = engines.find((e) => e.stateMachineArn === arn);
+  if (engine) return engine;
+  if (typeof body.executionArn === 'string') throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+  throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+}
 
 const OPERATIONS: Record<string, Operation> = {
   async StartExecution(engine, body) {
@@ -87,7 +104,8 @@ export interface SfnCall {
   status: number;
 }
 
-export async function startSfnEndpoint(engine: LocalEngine, options: { onCall?: (call: SfnCall) => void } = {}): Promise<SfnEndpoint> {
+export async function startSfnEndpoint(engine: LocalEngine | readonly LocalEngine[], options: { onCall?: (call: SfnCall) => void } = {}): Promise<SfnEndpoint> {
+  const engines = Array.isArray(engine) ? engine : [engine as LocalEngine];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
@@ -103,7 +121,7 @@ export async function startSfnEndpoint(engine: LocalEngine, options: { onCall?: 
           const run = OPERATIONS[operation];
           if (!run) throw new SfnError('UnknownOperationException', `the local endpoint does not serve ${operation}`);
           body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-          reply(200, await run(engine, body));
+          reply(200, await run(engineFor(engines, body), body));
         } catch (error) {
           const type = error instanceof SfnError ? error.type : 'InternalFailure';
           reply(type === 'InternalFailure' ? 500 : 400, { __type: type, message: error instanceof Error ? error.message : 'error' });

@@ -1,8 +1,14 @@
 /**
  * The adapters the deployed harness added for the archive's reading side, on their own: API Gateway's route selection
- * and payload 2.0 event, the JWT authorizer's verdicts, the local STS, and tables created as CloudFormation does.
+ * and payload 2.0 event, the JWT authorizer's verdicts, the local STS, and tables created as CloudFormation does; and
+ * for the backfill: one Step Functions endpoint over several state machines, and a startExecution.sync:2 Task served
+ * by its integration in an engine whose Lambda Tasks are invoked.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallLog } from '../../local/deployed/calls.js';
 import { HarnessConfigurationError } from '../../local/deployed/errors.js';
@@ -10,6 +16,9 @@ import { selectRoute, startHttpApi, type HttpApiRoute, type LocalHttpApi } from 
 import { LocalJwtIssuer } from '../../local/deployed/jwt.js';
 import { startLocalSts, type LocalSts } from '../../local/deployed/sts.js';
 import { createTableInput } from '../../local/deployed/tables.js';
+import { LocalEngine } from '../../local/runtime/engine.js';
+import { START_EXECUTION_SYNC, startExecutionSync } from '../../local/runtime/nested-execution.js';
+import { startSfnEndpoint, type SfnEndpoint } from '../../local/runtime/sfn-endpoint.js';
 
 const ok = async () => ({ ok: true as const, payload: '{}' });
 const route = (routeKey: string, extra: Partial<HttpApiRoute> = {}): HttpApiRoute => ({ routeKey, invoke: ok, ...extra });
@@ -150,5 +159,71 @@ describe('tables', () => {
 
   it('fails on a table property it does not know, instead of dropping it', () => {
     expect(() => createTableInput('index', { ...table, StreamSpecification: { StreamViewType: 'NEW_IMAGE' } })).toThrow(HarnessConfigurationError);
+  });
+});
+
+describe('two state machines: one Step Functions endpoint, a startExecution.sync:2 Task beside Lambda Tasks', () => {
+  const arn = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'vault-two-machines-'));
+  const invoked: string[] = [];
+  let child: LocalEngine;
+  let parent: LocalEngine;
+  let endpoint: SfnEndpoint;
+  let sfn: SFNClient;
+
+  beforeAll(async () => {
+    const fn = 'arn:aws:lambda:eu-west-1:123456789012:function:Step';
+    const invoke = async (resource: string, input: unknown) => {
+      invoked.push(resource);
+      return { seen: input };
+    };
+    child = await LocalEngine.create({
+      historyDir: path.join(dir, 'child'),
+      stateMachineArn: arn('ticket'),
+      definition: JSON.stringify({ StartAt: 'Work', States: { Work: { Type: 'Task', Resource: fn, End: true } } }),
+      invoke,
+    });
+    parent = await LocalEngine.create({
+      historyDir: path.join(dir, 'parent'),
+      stateMachineArn: arn('backfill'),
+      definition: JSON.stringify({
+        StartAt: 'Run',
+        States: {
+          Run: { Type: 'Task', Resource: START_EXECUTION_SYNC, Parameters: { StateMachineArn: arn('ticket'), 'Name.$': "States.Format('bf-{}', $.id)", Input: { 'id.$': '$.id' } }, ResultSelector: { 'status.$': '$.Status', 'output.$': '$.Output' }, Next: 'After' },
+          After: { Type: 'Task', Resource: fn, End: true },
+        },
+      }),
+      invoke,
+      integrations: { [START_EXECUTION_SYNC]: startExecutionSync(child) },
+    });
+    endpoint = await startSfnEndpoint([child, parent]);
+    sfn = new SFNClient({ endpoint: endpoint.url, region: 'eu-west-1', credentials: { accessKeyId: 'AKID-test', secretAccessKey: 'test' } });
+  });
+
+  afterAll(async () => {
+    sfn?.destroy();
+    await endpoint?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the integration runs the child in its own engine; the Lambda Tasks are still invoked; each call goes to the machine its ARN names', async () => {
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn('backfill'), name: 'run-1', input: JSON.stringify({ id: '7' }) }));
+    expect(started.executionArn).toBe(`${arn('backfill').replace(':stateMachine:', ':execution:')}:run-1`);
+    const record = await parent.wait('run-1');
+    expect([record?.status, record?.output]).toEqual(['SUCCEEDED', { seen: { status: 'SUCCEEDED', output: { seen: { id: '7' } } } }]);
+    // The child's Task and the parent's second Task, both through invoke; the .sync Task through its integration.
+    expect(invoked).toHaveLength(2);
+    expect((await child.history.list()).map((r) => r.executionName)).toEqual(['bf-7']);
+    expect((await parent.history.list()).map((r) => r.executionName)).toEqual(['run-1']);
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: `${arn('ticket').replace(':stateMachine:', ':execution:')}:bf-7` }));
+    expect([described.status, described.stateMachineArn]).toEqual(['SUCCEEDED', arn('ticket')]);
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn('elsewhere'), name: 'x' }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${arn('elsewhere').replace(':stateMachine:', ':execution:')}:x` }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  });
+
+  it('the same name again fails the .sync Task with StepFunctions.ExecutionAlreadyExistsException', async () => {
+    const record = await parent.run({ id: '7' } as never, 'run-2');
+    expect([record.status, record.error]).toEqual(['FAILED', 'StepFunctions.ExecutionAlreadyExistsException']);
   });
 });

@@ -7,7 +7,7 @@ import { TemplatePolicies } from './policies.js';
 
 /**
  * The checks that read the template and the definition together, without a run:
- * - the state machine's role may invoke exactly the functions its Tasks reference (each function also through its
+ * - the state machine's role may invoke exactly the functions its Lambda Tasks reference (each function also through its
  *   qualified ARNs `<arn>:*`, as CDK's grantInvoke writes it), and nothing else;
  * - each Task's TimeoutSeconds is above its function's Timeout, so the function's own timeout (retried as
  *   Sandbox.Timedout) fires before the Task's States.Timeout;
@@ -32,7 +32,8 @@ interface AnyState {
 }
 
 export function stateMachineInvokeGrants(stack: DeployedStack, machine: DeployedStateMachine): InvokeGrantProblems {
-  const tasks = [...new Set(taskStates(JSON.parse(machine.definition) as { States: Record<string, AnyState> }).map((t) => t.resource))];
+  // Lambda Tasks only: a service integration (startExecution.sync:2) is granted by its own actions, not InvokeFunction.
+  const tasks = [...new Set(taskStates(JSON.parse(machine.definition) as { States: Record<string, AnyState> }).map((t) => t.resource))].filter((arn) => /^arn:[^:]+:lambda:/.test(arn));
   const granted = new TemplatePolicies(stack.resolver)
     .identity(machine.roleLogicalId)
     .flatMap((p) => statementsOf(p.document))
