@@ -408,6 +408,27 @@ describe('every call against the template’s IAM', () => {
     }
   });
 
+  it('recorded each Zendesk-calling function taking from the request budget (GetItem and conditional PutItem on its table), each call allowed', () => {
+    const takers = rig.harness.stack.functions.filter((f) => f.environment.ZENDESK_BUDGET_TABLE !== undefined);
+    const run = takers.filter((f) => !(readableId(f.logicalId) in NOT_RUN));
+    expect(takers.map((f) => readableId(f.logicalId)).sort()).toEqual([
+      'BackfillSelectTicketsFunction',
+      'WorkflowCopyAttachmentFunction',
+      'WorkflowFinishTicketFunction',
+      'WorkflowListAttachmentsFunction',
+      'WorkflowMarkTicketFunction',
+      'WorkflowRedactVerifiedFunction',
+      'WorkflowReleaseTicketFunction',
+    ]);
+    for (const fn of run) {
+      const budget = rig.harness.calls.by(`AKID-${fn.logicalId}`).filter((c) => c.dynamodb?.tableName === fn.environment.ZENDESK_BUDGET_TABLE);
+      expect([readableId(fn.logicalId), [...new Set(budget.map((c) => c.operation))].sort()]).toEqual([readableId(fn.logicalId), ['GetItem', 'PutItem']]);
+      // The budget table is encrypted with the AWS managed key: each call is one permission, its table's.
+      const checked = check(undefined, budget);
+      expect([readableId(fn.logicalId), checked.evaluated, checked.denials]).toEqual([readableId(fn.logicalId), budget.length, []]);
+    }
+  });
+
   it('allows every call each function made (identity policies, the bucket policy and the key policy)', () => {
     expect(formatDenials(report.denials)).toBe('');
   });
@@ -468,6 +489,11 @@ describe('every call against the template’s IAM', () => {
     { name: 'kms:GenerateDataKey from the copy role', expected: /WorkflowCopyAttachmentFunction\w+ \(role WorkflowCopyAttachmentRole\w+\) is not allowed kms:GenerateDataKey on arn:aws:kms:[^:]+:\d+:key\//, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 'kms:GenerateDataKey') },
     { name: 's3:ListBucket from the copy role', expected: /is not allowed s3:ListBucket on arn:aws:s3:::attachmentvault-archivebucket\w+:/, mutate: (t) => withoutAction(t, 'WorkflowCopyAttachmentRole', 's3:ListBucket') },
     { name: 'secretsmanager:GetSecretValue from the webhook role', expected: /IngressWebhookFunction\w+ \(role IngressWebhookRole\w+\) is not allowed secretsmanager:GetSecretValue on arn:aws:secretsmanager:[^ ]+:secret:SecretsWebhookSigningSecret/, mutate: (t) => withoutAction(t, 'IngressWebhookRole', 'secretsmanager:GetSecretValue') },
+    {
+      name: 'the request budget from the MarkTicket role (ZendeskRequestBudget)',
+      expected: /WorkflowMarkTicketFunction\w+ \(role WorkflowMarkTicketRole\w+\) is not allowed dynamodb:GetItem on arn:aws:dynamodb:[^ ]+:table\/\S+RequestBudgetTable\w+: no Allow statement/,
+      mutate: (t) => withoutStatement(statementsOfRole(t, 'WorkflowMarkTicketRole'), (s) => s.Sid === 'ZendeskRequestBudget'),
+    },
     { name: 'dynamodb:PutItem from the MarkTicket role', expected: /is not allowed dynamodb:PutItem on arn:aws:dynamodb:[^ ]+:table\/\S+/, mutate: (t) => withoutAction(t, 'WorkflowMarkTicketRole', 'dynamodb:PutItem') },
     {
       name: 'the redact role from the bucket policy’s readers',
