@@ -63,6 +63,31 @@ function headerNumber(headers: Headers, ...names: string[]): number | undefined 
   return undefined;
 }
 
+/** Raises the window's count to at least `to` (never lowers it): Zendesk says there is less than we think. */
+async function fill(doc: DynamoDBDocumentClient, table: string, windowStart: number, to: number): Promise<void> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { [BUDGET_KEY]: windowItemId('all', windowStart) },
+        UpdateExpression: 'SET #used = :to, #exp = if_not_exists(#exp, :exp)',
+        ConditionExpression: 'attribute_not_exists(#used) OR #used < :to',
+        ExpressionAttributeNames: { '#used': 'used', '#exp': BUDGET_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':to': to, ':exp': windowStart + WINDOW_SECONDS + 3600 },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** The cumulative counts; a failure here never fails a request. */
+async function count(doc: DynamoDBDocumentClient, table: string, name: string): Promise<void> {
+  await doc
+    .send(new UpdateCommand({ TableName: table, Key: { [BUDGET_KEY]: BUDGET_TAKEN_ITEM }, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': name }, ExpressionAttributeValues: { ':one': 1 } }))
+    .catch((error: unknown) => logger.warn('Zendesk request budget: count not recorded', { error: error instanceof Error ? error.name : 'Error' }));
+}
+
 export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, settings: RequestBudgetSettings, now: () => number = Date.now): RequestBudget {
   let observedLimit: number | undefined;
   const perMinute = () => settings.requestsPerMinute ?? observedLimit ?? DEFAULT_REQUESTS_PER_MINUTE;
@@ -89,34 +114,9 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
     }
   }
 
-  /** Raises the window's count to at least `to` (never lowers it): Zendesk says there is less than we think. */
-  async function fill(windowStart: number, to: number): Promise<void> {
-    try {
-      await doc.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { [BUDGET_KEY]: windowItemId('all', windowStart) },
-          UpdateExpression: 'SET #used = :to, #exp = if_not_exists(#exp, :exp)',
-          ConditionExpression: 'attribute_not_exists(#used) OR #used < :to',
-          ExpressionAttributeNames: { '#used': 'used', '#exp': BUDGET_TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':to': to, ':exp': windowStart + WINDOW_SECONDS + 3600 },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /** The cumulative counts; a failure here never fails a request. */
-  async function count(name: string): Promise<void> {
-    await doc
-      .send(new UpdateCommand({ TableName: table, Key: { [BUDGET_KEY]: BUDGET_TAKEN_ITEM }, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': name }, ExpressionAttributeValues: { ':one': 1 } }))
-      .catch((error: unknown) => logger.warn('Zendesk request budget: count not recorded', { error: error instanceof Error ? error.name : 'Error' }));
-  }
-
   async function refuse(traffic: Traffic, at: number, windowStart: number): Promise<never> {
     const wait = (windowStart + WINDOW_SECONDS) * 1000 - at;
-    await count(`${traffic}Refused`);
+    await count(doc, table, `${traffic}Refused`);
     throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${(wait / 1000).toFixed(1)} s`, Math.max(1, Math.ceil(wait / 1000)));
   }
 
@@ -134,7 +134,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       if (error instanceof ZendeskRateLimited) throw error;
       throw new StateStoreUnavailable(`Zendesk request budget: DynamoDB failed (${error instanceof Error ? error.name : 'Error'})`);
     }
-    await count(traffic);
+    await count(doc, table, traffic);
   }
 
   return {
@@ -148,10 +148,10 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
         if (status === 429 && isAccountLimit(remaining)) {
           // Nothing until Retry-After has passed: every window until then is full.
           const seconds = Math.min(MAX_BLOCK_SECONDS, headerNumber(headers, 'retry-after') ?? 60);
-          for (let w = windowOf(at); w < at / 1000 + seconds; w += WINDOW_SECONDS) await fill(w, capOf('all'));
+          for (let w = windowOf(at); w < at / 1000 + seconds; w += WINDOW_SECONDS) await fill(doc, table, w, capOf('all'));
         } else if (remaining !== undefined && remaining < perMinute() * LOW_REMAINING_SHARE) {
           // Others (another integration, the Zendesk UI) use the account too: believe Zendesk when it is running low.
-          await fill(windowOf(at), capOf('all'));
+          await fill(doc, table, windowOf(at), capOf('all'));
         }
       } catch (error) {
         logger.warn('Zendesk request budget not corrected', { error: error instanceof Error ? error.name : 'Error' });
