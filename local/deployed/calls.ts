@@ -17,6 +17,8 @@ export interface S3CallDetails {
   kmsKeyArn?: string;
   /** CopyObject: the key the source object is encrypted with. */
   sourceKmsKeyArn?: string;
+  /** DeleteObjects: the keys (and versions) its request body names, each needing its own s3:DeleteObject. */
+  deleteObjects?: Array<{ key: string; versionId?: string }>;
   /** The request's SigV4 signature: when it was signed (X-Amz-Date), and whether in the query (a presigned URL). */
   signature?: { signedAt: number; presigned: boolean };
 }

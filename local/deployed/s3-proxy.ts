@@ -61,6 +61,25 @@ function parseCopySource(header: string | string[] | undefined): S3CallDetails['
   return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join('/')), ...(versionId ? { versionId } : {}) };
 }
 
+/**
+ * The objects a DeleteObjects request names (`<Delete><Object><Key>…</Key><VersionId>…</VersionId></Object>…`), read
+ * beside the proxy's own streaming of the body; S3 authorizes s3:DeleteObject (or DeleteObjectVersion) for each one.
+ */
+function readDeleteRequest(req: IncomingMessage, s3: S3CallDetails): void {
+  const chunks: Buffer[] = [];
+  s3.deleteObjects = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const unescape = (v: string) => v.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    for (const [, object] of text.matchAll(/<Object>([\s\S]*?)<\/Object>/g)) {
+      const key = /<Key>([\s\S]*?)<\/Key>/.exec(object ?? '')?.[1];
+      const versionId = /<VersionId>([\s\S]*?)<\/VersionId>/.exec(object ?? '')?.[1];
+      if (key !== undefined) s3.deleteObjects!.push({ key: unescape(key), ...(versionId ? { versionId: unescape(versionId) } : {}) });
+    }
+  });
+}
+
 /** GetObject's response-* query parameters and the headers they set (S3 honours them on signed requests only). */
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
@@ -134,6 +153,7 @@ export class RecordingS3 {
     const sourceKmsKeyArn = copySource ? this.objects.get(`${copySource.bucket}/${copySource.key}`) : undefined;
     const signature = signatureOf(req.headers, req.url);
     const s3: S3CallDetails = { ...target, ...(copySource ? { copySource } : {}), ...(kmsKeyArn ? { kmsKeyArn } : {}), ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}), ...(signature ? { signature } : {}) };
+    if (operation === 'DeleteObjects') readDeleteRequest(req, s3);
     this.options.log.record({
       accessKeyId: accessKeyOf(req.headers, req.url),
       service: 's3',

@@ -220,6 +220,11 @@ describe('permissions of a call', () => {
     ]);
     const kms = permissionsFor(s3Call('GetObject'), ROLE, LOC).find((p) => p.action === 'kms:Decrypt');
     expect(kms?.context['kms:ViaService']).toBe('s3.eu-west-1.amazonaws.com');
+    // DeleteObjects: one s3:DeleteObject (DeleteObjectVersion with a version) per object its body names.
+    expect(actions('DeleteObjects', 200, { key: undefined, deleteObjects: [{ key: 'backfill/r/parts/a.jsonl' }, { key: 'backfill/r/parts/b.jsonl', versionId: 'v1' }] })).toEqual([
+      's3:DeleteObject arn:aws:s3:::archive/backfill/r/parts/a.jsonl',
+      's3:DeleteObjectVersion arn:aws:s3:::archive/backfill/r/parts/b.jsonl',
+    ]);
   });
 
   it('refuses an S3 operation it has no mapping for', () => {

@@ -56,14 +56,19 @@ describe('backfill state machine', () => {
     expect([...new Set(invoked.filter((r) => !r.includes(':*')))].sort()).toEqual(own.sort());
   });
 
-  it('SelectTickets reads the Zendesk secret and writes under backfill/*; LookUpTicketRun only describes bf-* executions', () => {
+  it('SelectTickets reads the Zendesk secret, lists the bucket and reads and writes under backfill/* (objects only); LookUpTicketRun only describes bf-* executions', () => {
     const select = logicalId(vault.stack.backfill.select.role);
     const secret = withService(allow(select), 'secretsmanager');
     expect(secret.flatMap(actionsOf)).toEqual(['secretsmanager:GetSecretValue']);
     expect(secret.flatMap(resourcesOf)).toEqual([resolve(vault.stack.secrets.zendesk.secretArn)]);
-    for (const s of withService(allow(select), 's3')) {
-      for (const r of resourcesOf(s)) expect(JSON.stringify(r)).toMatch(/backfill\/\*|ArchiveBucket/);
-    }
+    const backfillObjects = json(vault.stack.archive.bucket.arnForObjects('backfill/*'));
+    const s3 = withService(allow(select), 's3');
+    // Its parts and marker: written, listed, read back and joined (an upload in parts, aborted on failure); never deleted.
+    expect(s3.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === backfillObjects)).flatMap(actionsOf).sort()).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+    expect(s3.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) !== backfillObjects)).map((s) => [actionsOf(s), resourcesOf(s).map(json)])).toEqual([[['s3:ListBucket'], [json(vault.stack.archive.bucket.bucketArn)]]]);
+    const kms = withService(allow(select), 'kms');
+    expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    for (const s of kms) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
     const lookUp = logicalId(vault.stack.backfill.lookUp.role);
     const states = withService(allow(lookUp), 'states');
     expect(states.flatMap(actionsOf)).toEqual(['states:DescribeExecution']);

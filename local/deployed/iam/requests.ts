@@ -51,6 +51,7 @@ const S3_ACTIONS: Record<string, Array<[action: string, on: On]>> = {
   CopyObject: [['s3:PutObject', 'object'], ['s3:GetObject', 'source']],
   UploadPartCopy: [['s3:PutObject', 'object'], ['s3:GetObject', 'source']],
   DeleteObject: [['s3:DeleteObject', 'object']],
+  DeleteObjects: [['s3:DeleteObject', 'object']],
   GetObjectTagging: [['s3:GetObjectTagging', 'object']],
   PutObjectTagging: [['s3:PutObjectTagging', 'object']],
   DeleteObjectTagging: [['s3:DeleteObjectTagging', 'object']],
@@ -80,6 +81,16 @@ function s3Permissions(call: RecordedCall, principalArn: string, loc: AwsLocatio
   const bucketArn = `arn:${loc.partition}:s3:::${s3.bucket}`;
   const objectArn = (bucket: string, key: string) => `arn:${loc.partition}:s3:::${bucket}/${key}`;
   const context: RequestContext = { ...common(principalArn, loc), 's3:TlsVersion': 1.3, ...(s3.prefix !== undefined ? { 's3:prefix': s3.prefix } : {}), ...signatureContext(call) };
+  if (call.operation === 'DeleteObjects') {
+    // One request, one authorization per object it names (its answer lists each refusal in Errors).
+    return (s3.deleteObjects ?? []).map(({ key, versionId }) => ({
+      action: versionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+      resource: objectArn(s3.bucket, key),
+      context,
+      resourcePolicy: { kind: 'bucket', bucket: s3.bucket },
+      because: 'DeleteObjects: S3 authorizes each object named',
+    }));
+  }
   const out: Permission[] = actions.map(([action, on]) => {
     const target = on === 'source' ? s3.copySource! : { bucket: s3.bucket, key: s3.key ?? '', versionId: s3.versionId };
     const versioned = target.versionId && VERSIONED[action] ? VERSIONED[action] : action;
