@@ -63,12 +63,15 @@ function parseCopySource(header: string | string[] | undefined): S3CallDetails['
 
 /**
  * The objects a DeleteObjects request names (`<Delete><Object><Key>…</Key><VersionId>…</VersionId></Object>…`), read
- * beside the proxy's own streaming of the body; S3 authorizes s3:DeleteObject (or DeleteObjectVersion) for each one.
+ * beside the proxy's own streaming of the body (the pipe resumes it); S3 authorizes s3:DeleteObject (or DeleteObjectVersion) for each one.
  */
 function readDeleteRequest(req: IncomingMessage, s3: S3CallDetails): void {
   const chunks: Buffer[] = [];
   s3.deleteObjects = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  // A 'data' listener starts the body flowing; paused, it waits for the proxy's pipe upstream, so that no chunk is
+  // read here before the pipe is there to receive it too.
+  req.pause();
   req.on('end', () => {
     const text = Buffer.concat(chunks).toString('utf8');
     const unescape = (v: string) => v.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
