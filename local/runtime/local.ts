@@ -28,6 +28,13 @@ export interface OpenLocalOptions extends Partial<Omit<LocalEngineOptions, 'hist
    * embedded sandbox Zendesk). Default: only with the embedded S3.
    */
   archiveIndex?: boolean;
+  /**
+   * With Wait states shortened: called with the seconds each shortened Wait stood for, so that a Zendesk that is not
+   * embedded (a sandbox in another process) can move its clock as the embedded one does (followShortenedWaits).
+   */
+  onShortenedWait?: (seconds: number) => void;
+  /** End executions that a killed engine process left RUNNING in the history (default true: recoverInterrupted). */
+  recoverInterrupted?: boolean;
 }
 
 /**
@@ -79,8 +86,15 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    ...(options.contentionRetryMs !== undefined ? { contentionRetryMs: options.contentionRetryMs } : {}),
+    ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),
+    ...(options.lambdaTimeoutMs !== undefined ? { lambdaTimeoutMs: options.lambdaTimeoutMs } : {}),
     afterTask: async (stateName: string, input: unknown, output: unknown) => {
-      if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox, output);
+      const waited = options.waitMs !== undefined ? shortenedWaitSeconds(output) : 0;
+      if (waited > 0) {
+        sandbox?.advanceClock(waited);
+        options.onShortenedWait?.(waited);
+      }
       await options.afterTask?.(stateName, input, output);
     },
     onExecutionEnded: announceEnd,
@@ -90,6 +104,8 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
   const sfn = await startSfnEndpoint(engine);
   env.AWS_ENDPOINT_URL_SFN = sfn.url;
   process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
+  // Its handlers need the environment above (the release-ticket handler the EventBridge stand-in calls).
+  if (options.recoverInterrupted !== false) await engine.recoverInterrupted();
   return {
     engine,
     ...(sandbox ? { sandbox } : {}),
@@ -131,14 +147,15 @@ async function announceEnd(record: ExecutionRecord): Promise<void> {
 }
 
 /**
- * When Wait states are shortened (tests), the embedded sandbox's clock jumps by the time the workflow would have
- * waited, so Zendesk's rate-limit windows reset as they would have in real time. Every Wait follows a Task that asked
- * for it: a redaction pass deferred with retryAfterSeconds, or a step that answered waitSeconds.
+ * When Wait states are shortened (tests), the sandbox's clock jumps by the time the workflow would have waited, so
+ * Zendesk's rate-limit windows reset as they would have in real time. Every Wait follows a Task that asked for it: a
+ * redaction pass deferred with retryAfterSeconds, or a step that answered waitSeconds. Returns those seconds (0: none).
  */
-function followShortenedWaits(sandbox: SandboxZendesk, output: unknown): void {
+export function shortenedWaitSeconds(output: unknown): number {
   const result = output as { done?: boolean; retryAfterSeconds?: number; waitSeconds?: number } | undefined;
-  if (typeof result?.waitSeconds === 'number' && result.waitSeconds > 0) sandbox.advanceClock(result.waitSeconds);
-  else if (result?.done === false && (result.retryAfterSeconds ?? 0) > 0) sandbox.advanceClock(result.retryAfterSeconds as number);
+  if (typeof result?.waitSeconds === 'number' && result.waitSeconds > 0) return result.waitSeconds;
+  if (result?.done === false && (result.retryAfterSeconds ?? 0) > 0) return result.retryAfterSeconds as number;
+  return 0;
 }
 
 export { DEMO_TICKET_ID };
