@@ -28,6 +28,17 @@ function tooMany(u: number): Fault {
 
 const slow = (u: number): Fault => ({ kind: 'delay', ms: 100 + Math.floor(u * 900) });
 
+/** Zendesk's per-ticket update limit as it answers when another actor spent the ticket's budget (its 429 and header). */
+function ticketUpdateLimit(u: number): Fault {
+  const resets = 60 + Math.floor(u * 540);
+  return {
+    kind: 'status',
+    status: 429,
+    headers: { 'retry-after': String(resets), 'zendesk-ratelimit-per-ticket-updates': `total=30; remaining=0; resets=${resets}` },
+    body: { error: 'TooManyRequests', description: 'Too many updates to this ticket. Wait before updating it again.' },
+  };
+}
+
 /** What Zendesk may do to a request of this route kind (the sandbox's kinds, local/sandbox/README.md). */
 function zendeskChoices(facts: RequestFacts, u: number): Choice[] {
   const common: Choice[] = [
@@ -48,6 +59,7 @@ function zendeskChoices(facts: RequestFacts, u: number): Choice[] {
       return [
         ...common,
         { kind: 'zendesk.429', fault: tooMany(u) },
+        { kind: 'zendesk.ticketUpdateLimit', fault: ticketUpdateLimit(u) },
         // Applied, but the answer is lost: the retry must not redact again.
         { kind: 'zendesk.resetAfterApplied', fault: { kind: 'reset', when: 'after' } },
         // Answered 200 but not done: only the confirm pass can tell.
@@ -56,7 +68,12 @@ function zendeskChoices(facts: RequestFacts, u: number): Choice[] {
     }
     case 'ticket.update':
     case 'tags.write':
-      return [...common, { kind: 'zendesk.429', fault: tooMany(u) }, { kind: 'zendesk.resetAfterApplied', fault: { kind: 'reset', when: 'after' } }];
+      return [
+        ...common,
+        { kind: 'zendesk.429', fault: tooMany(u) },
+        { kind: 'zendesk.ticketUpdateLimit', fault: ticketUpdateLimit(u) },
+        { kind: 'zendesk.resetAfterApplied', fault: { kind: 'reset', when: 'after' } },
+      ];
     case 'download':
       return [...common, { kind: 'zendesk.429', fault: tooMany(u) }];
     default:

@@ -28,7 +28,7 @@ export function startRunner(env: Record<string, string | undefined>, onMessage: 
   const file = fileURLToPath(new URL('./runner.ts', import.meta.url));
   const child = fork(file, [], {
     execPath: process.execPath,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.SOAK_RUNNER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SOAK_RUNNER_PROF}`] : [])],
     env: { ...env, NODE_NO_WARNINGS: '1' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

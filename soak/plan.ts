@@ -49,10 +49,10 @@ const TYPES: Array<{ ext: string; type: string; head?: string }> = [
 const STEMS = ['invoice', 'scan', 'photo', 'contract', 'statement', 'id-card', 'receipt', 'screenshot', 'export', 'letter'];
 const BARE_NAMES = ['README', 'scan', 'IMG_2041', 'attachment', 'Document'];
 
-function fileCount(rng: Rng): number {
+function fileCount(rng: Rng, sizes: PlanOptions['sizes']): number {
   if (rng.chance(0.1)) return 0;
-  // Skewed: most tickets carry a few files, some carry many.
-  return Math.min(40, 1 + Math.floor(40 * rng.next() ** 2));
+  // Skewed: most tickets carry a few files, some carry many (the in-test soak fewer on average, still up to 40).
+  return Math.min(40, 1 + Math.floor(40 * rng.next() ** (sizes === 'small' ? 3 : 2)));
 }
 
 function commentCount(rng: Rng): number {
@@ -110,7 +110,7 @@ export function planTickets(options: PlanOptions): TicketPlan[] {
     const ticketId = first + t;
     const comments: FilePlan[][] = Array.from({ length: commentCount(rng) }, () => []);
     const files: FilePlan[] = [];
-    const count = Math.max(fileCount(rng), big.has(t) ? 1 : 0);
+    const count = Math.max(fileCount(rng, options.sizes), big.has(t) ? 1 : 0);
     for (let f = 0; f < count; f++) {
       const dataSeed = Math.floor(draws(options.seed, 'data', ticketId, f)[0]! * 0x7fffffff);
       const file = drawFile(rng, options.sizes, files, dataSeed);

@@ -36,7 +36,7 @@ const runtime = await openLocal({
   waitMs: 10,
   contentionRetryMs: 250,
   lambdaTimeoutMs: number('SOAK_LAMBDA_TIMEOUT_MS', 20_000),
-  checkpointMs: number('SOAK_CHECKPOINT_MS', 500),
+  checkpointMs: number('SOAK_CHECKPOINT_MS', 1000),
   persistS3: false,
   seedDemo: false,
   recoverInterrupted: false,

@@ -224,7 +224,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const worst = (key: 'lost' | 'redactedUnverified' | 'redactedTwice' | 'stuckProcessing' | 'unreported' | 'misreported') => Math.max(0, ...passes.map((p) => p[key]));
   const final = checked!;
-  const byKind = { ...faults.counts, 'zendesk.ticketUpdateLimit': services.sandbox.rateLimitRefusals().ticketUpdates };
+  // Besides the injected ones: the per-ticket limit's own refusals (the product plans its redactions so as not to meet them).
+  const byKind = { ...faults.counts, 'zendesk.ticketUpdateLimitReached': services.sandbox.rateLimitRefusals().ticketUpdates };
   const report: SoakReport = {
     seed: options.seed,
     settings: { tickets: options.tickets, faultRate: options.faultRate, concurrency: options.concurrency, kills: options.kills, sizes: options.sizes, lambdaTimeoutMs, perTicketUpdateLimit },
