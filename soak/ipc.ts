@@ -26,6 +26,7 @@ export interface RunnerChild {
 
 export function startRunner(env: Record<string, string | undefined>, onMessage: (message: Record<string, unknown>) => void): RunnerChild {
   const file = fileURLToPath(new URL('./runner.ts', import.meta.url));
+  // SOAK_RUNNER_PROF=<dir>: a CPU profile of each runner (where the soak's time goes).
   const child = fork(file, [], {
     execPath: process.execPath,
     execArgv: ['--import', 'tsx', ...(process.env.SOAK_RUNNER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SOAK_RUNNER_PROF}`] : [])],

@@ -33,7 +33,7 @@ export interface SoakOptions {
   log?: (line: string) => void;
 }
 
-export interface PassReport extends PassCheck {
+export interface PassReport extends Omit<PassCheck, 'done' | 'violations'> {
   pass: number;
   /** Tickets run in this pass. */
   tickets: number;
@@ -185,6 +185,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     killAt.set(at, rng.int(200, 2500));
   }
   const passes: PassReport[] = [];
+  const violations = new Set<string>();
   let activeSeconds = 0;
   let checked: PassCheck | undefined;
   try {
@@ -211,9 +212,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       activeSeconds += seconds;
       faultsOn(false);
       checked = await checkTickets(services, archive, [...states.values()]);
-      passes.push({ pass, tickets: todo.length, executions: counters.executions - before, seconds: Math.round(seconds * 10) / 10, faults: withFaults, ...checked });
+      const { done, violations: found, ...counts } = checked;
+      for (const v of found) violations.add(v);
+      passes.push({ pass, tickets: todo.length, executions: counters.executions - before, seconds: Math.round(seconds * 10) / 10, faults: withFaults, ...counts });
       log(`soak: pass ${pass}: ${todo.length} tickets in ${seconds.toFixed(1)} s; ${checked.archivedAndRedacted}/${allFiles.length} files archived and redacted; lost ${checked.lost}, redacted unverified ${checked.redactedUnverified}, redacted twice ${checked.redactedTwice}, stuck ${checked.stuckProcessing}`);
-      todo = [...states.values()].filter((s) => !checked!.done.has(s.ticketId));
+      todo = [...states.values()].filter((s) => !done.has(s.ticketId));
     }
   } finally {
     await host.close();
@@ -239,13 +242,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     interrupted: host.interrupted.length,
     ...counters,
     rounds: passes.length - 1,
-    passes: passes.map((p) => ({ ...p, done: undefined, violations: undefined }) as unknown as PassReport),
+    passes,
     notifications: services.notifications,
     lost: worst('lost'),
     redactedUnverified: worst('redactedUnverified'),
     redactedTwice: worst('redactedTwice'),
     stuckProcessing: worst('stuckProcessing'),
-    unreported: final.unreported,
+    unreported: worst('unreported'),
     misreported: worst('misreported'),
     archivedAndRedacted: final.archivedAndRedacted,
     throughput: {
@@ -253,7 +256,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       filesPerSecond: Math.round((final.archivedAndRedacted / activeSeconds) * 100) / 100,
       mbPerSecond: Math.round((final.archivedBytes / 1e6 / activeSeconds) * 100) / 100,
     },
-    violations: [...new Set(passes.flatMap((p) => p.violations))].slice(0, 20),
+    violations: [...violations].slice(0, 20),
     ok: false,
   };
   report.ok =
