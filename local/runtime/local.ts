@@ -97,7 +97,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
       }
       await options.afterTask?.(stateName, input, output);
     },
-    onExecutionEnded: announceEnd,
+    onExecutionEnded: (record) => announceEnd(record, options.waitMs !== undefined ? [0, 0] : ASYNC_RETRY_DELAYS_MS),
     ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
   });
   // The Step Functions API of the local engine, for the handlers (ticket lock) and the CLI, through the SDK's setting.
@@ -125,7 +125,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
  * reports runs that ended without reaching their own Notify state (an outage, left failed at the state that failed
  * for Redrive). The same event, the same handlers; awaited, so a command that ran the execution sees the tags.
  */
-async function announceEnd(record: ExecutionRecord): Promise<void> {
+async function announceEnd(record: ExecutionRecord, retryDelaysMs: readonly number[]): Promise<void> {
   if (record.status === 'SUCCEEDED' || record.status === 'RUNNING') return;
   const event = {
     'detail-type': 'Step Functions Execution Status Change' as const,
@@ -140,10 +140,29 @@ async function announceEnd(record: ExecutionRecord): Promise<void> {
     },
   };
   const release = await import('../../lambdas/release-ticket/handler.js');
-  await release.handler(event).catch(() => undefined); // in AWS an asynchronous invoke: its failure is logged, not the run's
+  // In AWS an asynchronous invoke: its failure is retried, then logged, never the run's.
+  await asynchronously(() => release.handler(event), retryDelaysMs).catch(() => undefined);
   if (record.events.some((e) => e.type === 'StateEntered' && e.state === 'Notify')) return;
   const notify = await import('../../lambdas/notify/handler.js');
-  await notify.handler(event);
+  await asynchronously(() => notify.handler(event), retryDelaysMs);
+}
+
+/** Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes); locally 1 s and 2 s. */
+const ASYNC_RETRY_DELAYS_MS = [1000, 2000];
+
+/**
+ * An asynchronous invoke as Lambda makes it: a handler that throws is invoked again after each delay. Found by the
+ * soak: with one attempt, a Zendesk 429 on release-ticket's tag write left a failed run's ticket vault_processing.
+ */
+async function asynchronously<T>(invoke: () => Promise<T>, retryDelaysMs: readonly number[]): Promise<T> {
+  for (const delay of retryDelaysMs) {
+    try {
+      return await invoke();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return invoke();
 }
 
 /**
