@@ -19,6 +19,10 @@ const USAGE = `Usage:
                                                 resume a failed execution where it failed (AWS only)
   attachment-vault rerun --ticket <id> [--local]
                                                 a new execution for the ticket
+  attachment-vault backfill [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--dry-run]
+                            [--max-concurrency 10]
+                                                archive every ticket created in [since, until) with attachments
+                                                (closed and archived too) in the local engine; prints one JSON document
 ${ARCHIVE_USAGE}
   attachment-vault viewer [--port 8788]         the archive viewer on 127.0.0.1, with a local sign-in stand-in
 
@@ -231,6 +235,10 @@ async function runCommand(argv: string[]): Promise<number> {
         return await executions(rest);
       case 'rerun':
         return await rerun(rest);
+      case 'backfill': {
+        const { parseBackfillArgs, runBackfillLocally } = await import('./backfill-local.js');
+        return await runBackfillLocally(parseBackfillArgs(rest));
+      }
       case 'archive': {
         const { archive } = await import('./archive.js');
         return await archive(rest);
