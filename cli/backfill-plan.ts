@@ -1,4 +1,5 @@
 import { requestBudgetSettings, zendeskWaitSettings } from '../lambdas/shared/config.js';
+import { ZendeskRateLimited } from '../lambdas/shared/errors.js';
 import { withTraffic } from '../lambdas/shared/traffic.js';
 import { ticketRequests, type TicketShape } from '../lambdas/shared/zendesk/cost.js';
 import { zendeskFromEnv } from '../lambdas/shared/zendesk/from-env.js';
@@ -43,8 +44,26 @@ async function select(runId: string, options: BackfillOptions): Promise<{ ids: s
   }
 }
 
+/**
+ * Runs a read, waiting out rate limits: the request budget refuses the backfill once its share is spent, and Zendesk
+ * may answer 429. This is a command, not a Lambda, so it sleeps; after ZENDESK_MAX_WAITS waits in a row it gives up.
+ */
+async function patiently<T>(read: () => Promise<T>): Promise<T> {
+  const { maxWaits, maxWaitSeconds } = zendeskWaitSettings();
+  for (let waits = 0; ; waits++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof ZendeskRateLimited) || waits >= maxWaits) throw error;
+      const seconds = Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), maxWaitSeconds);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+}
+
 async function shapeOf(ticketId: string): Promise<TicketShape> {
-  const { comments } = await (await zendeskFromEnv()).listComments(ticketId);
+  const zendesk = await zendeskFromEnv();
+  const { comments } = await patiently(() => zendesk.listComments(ticketId));
   const files = comments.map((c) => (c.attachments ?? []).filter((a) => !(a.file_name === 'redacted.txt' && a.size === 0) && !a.deleted).length);
   return { comments: comments.length, files: files.reduce((a, b) => a + b, 0), commentsWithFiles: files.filter((n) => n > 0).length };
 }
