@@ -130,7 +130,7 @@ describe('archive access', () => {
     const stateMachineRole = logicalId(vault.stack.workflow.stateMachine.role);
     const runFileReaders = [roleIds.CollectCopiesFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.FinishTicketFunctionArn, roleIds.NotifyFunctionArn, stateMachineRole];
     // The backfill's machine reads its manifest and SummarizeBackfill its results, under backfill/* only (backfill.test.ts).
-    runFileReaders.push(logicalId(vault.stack.backfill.stateMachine.role), logicalId(vault.stack.backfill.summarize.role));
+    runFileReaders.push(logicalId(vault.stack.backfill.stateMachine.role), logicalId(vault.stack.backfill.summarize.role), logicalId(vault.stack.backfill.select.role));
     expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole), logicalId(vault.stack.archiveRoles.signer)])].sort());
   });
 });
