@@ -191,6 +191,8 @@ async function runCommand(argv: string[]): Promise<number> {
   reserveStdout();
   // The in-process handlers log at WARN locally unless asked otherwise (set before any handler is loaded).
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // Nor do they write metrics (EMF lines for CloudWatch): stdout is the command's document.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stderr.write(`${USAGE}\n`);
