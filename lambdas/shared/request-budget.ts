@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { requestBudgetSettings, type Env, type RequestBudgetSettings } from './config.js';
 import { StateStoreUnavailable, ZendeskRateLimited } from './errors.js';
 import { logger } from './logger.js';
+import { countBudget } from './metrics.js';
 import { currentTraffic, type Traffic } from './traffic.js';
 
 /**
@@ -50,6 +51,11 @@ interface Bucket {
   version: number;
   /** The per-minute limit Zendesk reported (budget#all only). */
   limit?: number;
+  /**
+   * Tokens ever taken from this bucket, counted by the same conditional write that takes one (so never lost to a
+   * race): what `backfill status` reads as the requests used. Corrections by Zendesk's headers leave it alone.
+   */
+  taken?: number;
 }
 
 function headerNumber(headers: Headers, ...names: string[]): number | undefined {
@@ -102,7 +108,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       const bucket = id === BUDGET_ITEMS.all && attempt === 0 && all ? all : await read(id);
       const { tokens, refill, at } = level(id, bucket, all);
       if (tokens < 1) return ((1 - tokens) * 60) / refill;
-      if (await writeBucket(doc, table, id, bucket, { tokens: tokens - 1, updatedAt: at })) return 0;
+      if (await writeBucket(doc, table, id, bucket, { tokens: tokens - 1, updatedAt: at, taken: (bucket?.taken ?? 0) + 1 })) return 0;
       // Another taker wrote first: a few milliseconds apart, try again.
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
     }
@@ -118,8 +124,12 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
         const wait = await takeFrom(id, all);
         if (wait > 0) throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${wait.toFixed(1)} s`, Math.max(1, Math.ceil(wait)));
       }
+      countBudget('used');
     } catch (error) {
-      if (error instanceof ZendeskRateLimited) throw error;
+      if (error instanceof ZendeskRateLimited) {
+        countBudget('refused');
+        throw error;
+      }
       throw new StateStoreUnavailable(`Zendesk request budget: DynamoDB failed (${error instanceof Error ? error.name : 'Error'})`);
     }
   }
@@ -166,6 +176,16 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
  */
 export function isAccountLimit(remaining: number | undefined): boolean {
   return remaining !== undefined && remaining < 1;
+}
+
+/** Tokens ever taken from each bucket (`taken`), as `backfill status` reads them; undefined where none was counted. */
+export async function readBudgetTaken(doc: DynamoDBDocumentClient, table: string): Promise<{ all?: number; backfill?: number }> {
+  const out: { all?: number; backfill?: number } = {};
+  for (const [name, id] of Object.entries(BUDGET_ITEMS) as Array<[keyof typeof BUDGET_ITEMS, string]>) {
+    const item = (await doc.send(new GetCommand({ TableName: table, Key: { [BUDGET_KEY]: id }, ConsistentRead: true }))).Item as Bucket | undefined;
+    if (typeof item?.taken === 'number') out[name] = item.taken;
+  }
+  return out;
 }
 
 let cached: { table: string; budget: RequestBudget } | undefined;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { BudgetExhausted, dynamoRequestBudget } from '../../../lambdas/shared/request-budget.js';
+import { BudgetExhausted, dynamoRequestBudget, readBudgetTaken } from '../../../lambdas/shared/request-budget.js';
 import { withTraffic } from '../../../lambdas/shared/traffic.js';
 
 let server: ReturnType<typeof dynalite>;
@@ -98,6 +98,27 @@ describe('the request budget', () => {
     clock += 60_000;
     await budget.observe(200, new Headers({ 'ratelimit-limit': '400', 'ratelimit-remaining': '3' }));
     expect((await drain(() => budget.take())).taken).toBe(3);
+  });
+
+  test('counts every token ever taken per bucket (taken) in the same conditional write: across refills, races and corrections', async () => {
+    let clock = 9_000_000;
+    const name = await table();
+    const budget = dynamoRequestBudget(doc, name, { requestsPerMinute: 600, backfillShare: 0.5 }, () => clock);
+    expect(await readBudgetTaken(doc, name)).toEqual({});
+    const live = (await drain(() => budget.take())).taken;
+    clock += 60_000;
+    const backfill = (await drain(() => withTraffic('backfill', () => budget.take()))).taken;
+    clock += 60_000;
+    const racing = await Promise.allSettled(Array.from({ length: 20 }, () => withTraffic('backfill', () => budget.take())));
+    const granted = racing.filter((o) => o.status === 'fulfilled').length;
+    await budget.observe(200, new Headers({ 'x-rate-limit-remaining': '2' })); // a correction lowers tokens, not the count
+    expect(live).toBe(30);
+    expect(backfill).toBe(15);
+    const taken = await readBudgetTaken(doc, name);
+    expect(taken.backfill).toBeGreaterThanOrEqual(backfill + granted);
+    // A backfill token taken when budget#all then refused is counted by its bucket: at most one per refusal.
+    expect(taken.backfill).toBeLessThanOrEqual(backfill + 1 + 20);
+    expect(taken.all).toBe(live + backfill + granted);
   });
 
   test('many takers at once never get more tokens than the bucket holds', async () => {
