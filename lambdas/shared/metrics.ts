@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger } from './logger.js';
 import type { Traffic } from './traffic.js';
+import { METRIC, METRICS_NAMESPACE, TRAFFIC_DIMENSION } from './metric-names.js';
 import type { Outcome } from './types.js';
 
 /**
@@ -15,25 +16,7 @@ import type { Outcome } from './types.js';
  * POWERTOOLS_METRICS_DISABLED is set: there is no CloudWatch to read the lines, and stdout belongs to the command's
  * document.
  */
-export const METRICS_NAMESPACE = 'AttachmentVault';
-
-/** Every metric this project emits, by name (the dashboard, infra/constructs/dashboard.ts, reads these). */
-export const METRIC = {
-  filesArchived: 'FilesArchived',
-  bytesArchived: 'BytesArchived',
-  filesAlreadyArchived: 'FilesAlreadyArchived',
-  filesSkipped: 'FilesSkipped',
-  filesFailed: 'FilesFailed',
-  redactionLagSeconds: 'RedactionLagSeconds',
-  budgetRequestsUsed: 'BudgetRequestsUsed',
-  budgetRequestsRefused: 'BudgetRequestsRefused',
-  backfillTicketsDone: 'BackfillTicketsDone',
-  backfillTicketsFailed: 'BackfillTicketsFailed',
-} as const;
-
-/** The dimension of every metric besides `service`: whose invocation (traffic.ts). */
-export const TRAFFIC_DIMENSION = 'Traffic';
-export const SERVICE_DIMENSION = 'service';
+export { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, TRAFFIC_DIMENSION } from './metric-names.js';
 
 export const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
