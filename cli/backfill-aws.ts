@@ -22,7 +22,7 @@ import { UsageError } from './output.js';
  * `attachment-vault backfill start|status|throttle|redrive` against the deployed backfill state machine
  * (statemachine/backfill.asl.json) through the Step Functions API. A run is the execution `backfill-<runId>` (the same
  * name the local backfill gives it); its tickets are the Distributed Map's Map Run (ListMapRuns, DescribeMapRun,
- * UpdateMapRun), its Zendesk requests the request budget's `taken` counter of `budget#backfill`.
+ * UpdateMapRun), its Zendesk requests the request budget's cumulative counts (`budget#taken`).
  *
  * Settings are the stack's outputs as environment variables: BACKFILL_STATE_MACHINE_ARN (BackfillStateMachineArn; or
  * --state-machine-arn), BACKFILL_MAX_CONCURRENCY (BackfillMaxConcurrency: the default --max-concurrency, else 10),
@@ -43,12 +43,15 @@ export class MapRunNotRunning extends Error {
   override readonly name = 'MapRunNotRunning';
 }
 
+/** Requests taken and refused per traffic class, ever (the budget's `budget#taken` item). */
+export type BudgetCounts = Record<'live' | 'backfill' | 'liveRefused' | 'backfillRefused', number>;
+
 /** The backfill machine, its client, and where the budget's counters are read (when ZENDESK_BUDGET_TABLE is set). */
 export interface BackfillTarget {
   sfn: SFNClient;
   stateMachineArn: string;
-  /** The request budget's cumulative counters (request-budget.ts readBudgetTaken). */
-  budgetTaken?: () => Promise<{ all?: number; backfill?: number }>;
+  /** The request budget's cumulative counts (request-budget.ts budgetTaken). */
+  budgetTaken?: () => Promise<BudgetCounts>;
 }
 
 export async function backfillTarget(options: { stateMachineArn?: string; sfn?: SFNClient }, env: NodeJS.ProcessEnv = process.env): Promise<BackfillTarget> {
@@ -60,7 +63,7 @@ export async function backfillTarget(options: { stateMachineArn?: string; sfn?: 
   let budgetTaken: BackfillTarget['budgetTaken'];
   if (table) {
     budgetTaken = async () => {
-      const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { readBudgetTaken }] = await Promise.all([
+      const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { budgetTaken: read }] = await Promise.all([
         import('@aws-sdk/client-dynamodb'),
         import('@aws-sdk/lib-dynamodb'),
         import('../lambdas/shared/request-budget.js'),
@@ -68,7 +71,7 @@ export async function backfillTarget(options: { stateMachineArn?: string; sfn?: 
       const region = regionOfArn(stateMachineArn);
       const doc = DynamoDBDocumentClient.from(new DynamoDBClient(region ? { region } : {}));
       try {
-        return await readBudgetTaken(doc, table);
+        return await read(doc, table);
       } finally {
         doc.destroy();
       }
@@ -164,7 +167,7 @@ export async function startBackfill(target: BackfillTarget, options: StartOption
   const runId = newRunId(now);
   const executionName = backfillExecutionName(runId);
   const taken = await target.budgetTaken?.().catch(() => undefined);
-  const input = { runId, ...options, ...(taken ? { budgetTakenAtStart: taken.backfill ?? 0 } : {}) };
+  const input = { runId, ...options, ...(taken ? { budgetTakenAtStart: taken.backfill } : {}) };
   const result = await target.sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name: executionName, input: JSON.stringify(input) }));
   const executionArn = result.executionArn ?? executionArnOf(executionName, target.stateMachineArn);
   return { runId, executionName, executionArn, consoleUrl: consoleUrlOf(executionArn), startDate: (result.startDate ?? now).toISOString(), status: 'RUNNING', input };
@@ -197,10 +200,11 @@ export interface StatusReport {
   /** From the Map Run's itemCounts: done = succeeded; failed = failed, timed out or aborted; remaining = the rest. */
   tickets: TicketCounts | null;
   /**
-   * Zendesk requests: `used` is this run's (the backfill bucket's taken now minus at the start; other backfills running
-   * at the same time count too); the totals are the buckets' counters. Null without ZENDESK_BUDGET_TABLE.
+   * Zendesk requests: `used` is this run's (the budget's backfill count now minus at the start; other backfills
+   * running at the same time count too), `refused` the backfill's refusals since the budget began counting, the
+   * totals the budget's counts. Null without ZENDESK_BUDGET_TABLE.
    */
-  requests: { used: number | null; backfillTotal?: number; allTotal?: number } | null;
+  requests: { used: number | null; backfillTotal: number; liveTotal: number; backfillRefused: number } | null;
   /** Remaining tickets at the rate so far (RUNNING, after the first finished ticket). */
   etaSeconds: number | null;
   eta: string | null;
@@ -263,9 +267,10 @@ export async function backfillStatus(target: BackfillTarget, runIdValue: string,
   if (taken) {
     const atStart = typeof input.budgetTakenAtStart === 'number' ? input.budgetTakenAtStart : undefined;
     requests = {
-      used: atStart !== undefined && taken.backfill !== undefined ? Math.max(0, taken.backfill - atStart) : null,
-      ...(taken.backfill !== undefined ? { backfillTotal: taken.backfill } : {}),
-      ...(taken.all !== undefined ? { allTotal: taken.all } : {}),
+      used: atStart !== undefined ? Math.max(0, taken.backfill - atStart) : null,
+      backfillTotal: taken.backfill,
+      liveTotal: taken.live,
+      backfillRefused: taken.backfillRefused,
     };
   }
   let etaSeconds: number | null = null;
@@ -325,8 +330,8 @@ export function formatStatus(report: StatusReport): string {
   const t = report.tickets;
   field('tickets', t ? `${t.done} done, ${t.failed} failed, ${t.remaining} remaining (${t.running} running) of ${t.total}` : 'not selected yet');
   if (report.requests) {
-    const totals = [report.requests.backfillTotal !== undefined ? `backfill ${report.requests.backfillTotal}` : '', report.requests.allTotal !== undefined ? `all ${report.requests.allTotal}` : ''].filter(Boolean).join(', ');
-    field('requests', `${report.requests.used ?? 'unknown'} used by this run${totals ? ` (budget counters: ${totals})` : ''}`);
+    const r = report.requests;
+    field('requests', `${r.used ?? 'unknown'} used by this run (budget counts: backfill ${r.backfillTotal} taken, ${r.backfillRefused} refused; live ${r.liveTotal} taken)`);
   } else field('requests', 'unknown (set ZENDESK_BUDGET_TABLE)');
   field('eta', report.etaSeconds !== null ? `${formatDuration(report.etaSeconds * 1000)} (${formatTime(report.eta ?? undefined)})` : undefined);
   field('redrives', report.redriveCount ? String(report.redriveCount) : undefined);

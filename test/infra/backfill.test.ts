@@ -80,16 +80,17 @@ describe('backfill state machine', () => {
 });
 
 describe('request budget table', () => {
-  it('is keyed by id, on demand, encrypted, with point-in-time recovery', () => {
+  it('is keyed by id, on demand, encrypted, with point-in-time recovery and its windows expired by TTL', () => {
     const tables = vault.template.findResources('AWS::DynamoDB::Table') as Record<string, { Properties: Record<string, unknown> }>;
     const table = tables[logicalId(vault.stack.budget.table)]!.Properties;
     expect(table.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.SSESpecification).toEqual({ SSEEnabled: true });
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('every function that calls Zendesk, and only those, takes from it: GetItem and PutItem on the table, with its settings', () => {
+  it('every function that calls Zendesk, and only those, takes from it: UpdateItem on the table only, with its settings', () => {
     const table = json(vault.stack.budget.table.tableArn);
     const { steps, release } = vault.stack.workflow;
     const takers = [steps.MarkTicketFunctionArn, steps.ListAttachmentsFunctionArn, steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn, steps.FinishTicketFunctionArn, release, vault.stack.backfill.select];
@@ -100,7 +101,7 @@ describe('request budget table', () => {
     const functions = vault.template.findResources('AWS::Lambda::Function') as Record<string, { Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
     for (const taker of takers) {
       const statement = allow(logicalId(taker.role)).find((s) => s.Sid === 'ZendeskRequestBudget')!;
-      expect(actionsOf(statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(actionsOf(statement)).toEqual(['dynamodb:UpdateItem']);
       expect(resourcesOf(statement).map((r) => JSON.stringify(r))).toEqual([table]);
       const env = functions[logicalId(taker.fn)]!.Properties.Environment!.Variables!;
       expect([env.ZENDESK_REQUESTS_PER_MINUTE, env.BACKFILL_SHARE]).toEqual(['400', '0.25']);

@@ -31,6 +31,7 @@ import {
   startBackfill,
   startOptionsOf,
   type BackfillIo,
+  type BudgetCounts,
   type BackfillTarget,
 } from '../../../cli/backfill-aws.js';
 import { awsTarget, rerunOnAws, ticketIdOfName } from '../../../cli/executions.js';
@@ -44,7 +45,7 @@ const RUN = '20261206T231500-a1b2';
 const RUN_ARN = `arn:aws:states:eu-west-1:111122223333:execution:AttachmentVault-backfill:backfill-${RUN}`;
 const MAP_RUN = `arn:aws:states:eu-west-1:111122223333:mapRun:AttachmentVault-backfill/BackfillTickets:abc`;
 const sfn = () => new SFNClient({ region: 'eu-west-1' });
-const target = (taken?: { all?: number; backfill?: number }): BackfillTarget => ({ sfn: sfn(), stateMachineArn: BF, ...(taken ? { budgetTaken: async () => taken } : {}) });
+const target = (taken?: Partial<BudgetCounts>): BackfillTarget => ({ sfn: sfn(), stateMachineArn: BF, ...(taken ? { budgetTaken: async () => ({ live: 0, backfill: 0, liveRefused: 0, backfillRefused: 0, ...taken }) } : {}) });
 
 beforeEach(() => {
   sfnMock.reset();
@@ -69,7 +70,7 @@ function io(env: NodeJS.ProcessEnv = { BACKFILL_STATE_MACHINE_ARN: BF }) {
 describe('backfill start', () => {
   it('starts backfill-<runId> with the input Begin requires and the budget counter, and prints the run with its console link', async () => {
     sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${BF.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date('2026-12-06T23:15:00Z') }));
-    const report = await startBackfill(target({ backfill: 420, all: 9000 }), { since: '2024-01-01', until: '2025-01-01', query: 'brand:7', maxConcurrency: 25 }, new Date('2026-12-06T23:15:00Z'));
+    const report = await startBackfill(target({ backfill: 420, live: 9000 }), { since: '2024-01-01', until: '2025-01-01', query: 'brand:7', maxConcurrency: 25 }, new Date('2026-12-06T23:15:00Z'));
     expect(report.runId).toMatch(/^20261206T231500-[0-9a-f]{4}$/);
     expect(report.executionName).toBe(`backfill-${report.runId}`);
     const call = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input;
@@ -120,7 +121,7 @@ describe('backfill status', () => {
       executionCounts: { pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, total: 0, resultsWritten: 0 },
     });
     // 120 tickets finished in 10 minutes: 880 left take 73 more.
-    const report = await backfillStatus(target({ backfill: 6400, all: 20000 }), RUN, new Date('2026-12-06T23:30:00Z'));
+    const report = await backfillStatus(target({ backfill: 6400, live: 20000, backfillRefused: 12 }), RUN, new Date('2026-12-06T23:30:00Z'));
     expect(report).toMatchObject({
       runId: RUN,
       status: 'RUNNING',
@@ -128,7 +129,7 @@ describe('backfill status', () => {
       maxConcurrency: 20,
       mapRunArn: MAP_RUN,
       tickets: { total: 1000, done: 115, failed: 5, remaining: 880, running: 10 },
-      requests: { used: 5400, backfillTotal: 6400, allTotal: 20000 },
+      requests: { used: 5400, backfillTotal: 6400, liveTotal: 20000, backfillRefused: 12 },
       etaSeconds: 4400,
       eta: '2026-12-07T00:43:20.000Z',
     });

@@ -4,6 +4,7 @@
  * that identifies a ticket, a file or an execution. Metrics are on for this file only (setup-env turns them off).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 type Modules = {
   step: typeof import('../../../lambdas/shared/step.js');
@@ -35,13 +36,17 @@ beforeEach(() => {
   lines = [];
 });
 
-/** A DynamoDB document client with an empty table that accepts every conditional write (the budget's store). */
+/** A DynamoDB document client over an empty table: the budget's conditional ADDs, refused once a window is full. */
 function emptyTable(): never {
-  const items = new Map<string, Record<string, unknown>>();
+  const used = new Map<string, number>();
   return {
-    send: async (command: { constructor: { name: string }; input: { Key?: { id: string }; Item?: Record<string, unknown> } }) => {
-      if (command.constructor.name === 'GetCommand') return { Item: items.get(command.input.Key!.id) };
-      items.set(String(command.input.Item!.id), command.input.Item!);
+    send: async (command: { input: { Key: { id: string }; ConditionExpression?: string; ExpressionAttributeValues: Record<string, number> } }) => {
+      const { Key, ConditionExpression, ExpressionAttributeValues: values } = command.input;
+      const now = used.get(Key.id) ?? 0;
+      if (ConditionExpression && values[':cap'] !== undefined && now >= values[':cap']) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      used.set(Key.id, now + (values[':by'] ?? values[':one'] ?? 0));
       return {};
     },
   } as never;
@@ -59,8 +64,8 @@ const EXECUTION = `bf-20261206T231500-a1b2-${TICKET}`;
 describe('metrics', () => {
   test('one invocation writes one EMF line: its files, bytes, lag and budget, by service and traffic, and no ID or file name', async () => {
     const { step, metrics, budget } = m;
-    // 20 a minute: the bucket holds one token (5 %), so the second take is refused.
-    const requests = budget.dynamoRequestBudget(emptyTable(), 'budget', { requestsPerMinute: 20, backfillShare: 1 }, () => 1_000_000);
+    // 6 a minute: a 10 s window allows one request, so the second take is refused.
+    const requests = budget.dynamoRequestBudget(emptyTable(), 'budget', { requestsPerMinute: 6, backfillShare: 1 }, () => 1_000_000);
     const handler = step.step('CopyAttachment', async (event: { fileName: string }) => {
       await requests.take();
       await requests.take().catch(() => undefined);
