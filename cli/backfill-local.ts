@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { effectiveQuery } from '../lambdas/select-tickets/input.js';
 import type { ExecutionRecord, HistoryEvent } from '../local/runtime/history.js';
 import type { LocalRuntime } from '../local/runtime/local.js';
-import { printJson, UsageError } from './output.js';
+import { startOptionsOf } from './backfill-options.js';
+import { printJson } from './output.js';
 
 /**
  * `attachment-vault backfill` without a subcommand: the whole backfill in the local engine (statemachine/backfill.asl.json
@@ -20,20 +20,9 @@ export interface BackfillOptions {
   dryRun: boolean;
 }
 
-/** Before any Zendesk ticket: the default `--since`. */
-export const EARLIEST_SINCE = '2007-01-01';
-export const DEFAULT_MAX_CONCURRENCY = 10;
-const MAX_CONCURRENCY = 1000;
-
-function isDay(value: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  return match !== null && new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))).toISOString().slice(0, 10) === value;
-}
-
 /**
- * `backfill [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--dry-run] [--max-concurrency N]`: created
- * dates in UTC, `until` exclusive (default tomorrow, so today is included; `since` default EARLIEST_SINCE). Anything
- * SelectTickets would refuse is a usage error here, before anything starts.
+ * `backfill [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--dry-run] [--max-concurrency N]`
+ * (backfill-options.ts; locally the concurrency defaults to 10, not to the stack's BACKFILL_MAX_CONCURRENCY).
  */
 export function parseBackfillArgs(args: string[], now: Date = new Date()): BackfillOptions {
   const { values } = parseArgs({
@@ -47,23 +36,7 @@ export function parseBackfillArgs(args: string[], now: Date = new Date()): Backf
     },
     strict: true,
   });
-  const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString().slice(0, 10);
-  const since = values.since ?? EARLIEST_SINCE;
-  const until = values.until ?? tomorrow;
-  if (!isDay(since)) throw new UsageError('--since must be a date YYYY-MM-DD (UTC)');
-  if (!isDay(until)) throw new UsageError('--until must be a date YYYY-MM-DD (UTC, exclusive)');
-  if (until <= since) throw new UsageError('--until must be after --since (until is exclusive)');
-  const query = (values.query ?? '').trim();
-  try {
-    effectiveQuery(query);
-  } catch (error) {
-    throw new UsageError(`--query: ${(error as Error).message}`);
-  }
-  const maxConcurrency = values['max-concurrency'] === undefined ? DEFAULT_MAX_CONCURRENCY : Number(values['max-concurrency']);
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > MAX_CONCURRENCY) {
-    throw new UsageError(`--max-concurrency must be an integer from 1 to ${MAX_CONCURRENCY}`);
-  }
-  return { since, until, query, maxConcurrency, dryRun: values['dry-run'] ?? false };
+  return { ...startOptionsOf(values, {}, now), dryRun: values['dry-run'] ?? false };
 }
 
 /** The document `backfill` prints (the issue's contract). */

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { requestBudgetSettings, type Env, type RequestBudgetSettings } from './config.js';
 import { StateStoreUnavailable, ZendeskRateLimited } from './errors.js';
 import { logger } from './logger.js';
+import { countBudget } from './metrics.js';
 import { currentTraffic, type Traffic } from './traffic.js';
 
 /**
@@ -116,6 +117,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
 
   async function refuse(traffic: Traffic, at: number, windowStart: number): Promise<never> {
     const wait = (windowStart + WINDOW_SECONDS) * 1000 - at;
+    countBudget('refused');
     await count(doc, table, `${traffic}Refused`);
     throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${(wait / 1000).toFixed(1)} s`, Math.max(1, Math.ceil(wait / 1000)));
   }
@@ -134,6 +136,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       if (error instanceof ZendeskRateLimited) throw error;
       throw new StateStoreUnavailable(`Zendesk request budget: DynamoDB failed (${error instanceof Error ? error.name : 'Error'})`);
     }
+    countBudget('used');
     await count(doc, table, traffic);
   }
 

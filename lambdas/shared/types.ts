@@ -98,6 +98,11 @@ export interface CopyResult {
   contentType?: string;
   /** Why it was skipped or failed: a skip reason or an error name. */
   reason?: string;
+  /**
+   * When this execution verified the copy (ISO 8601; archived and already_archived): the start of the redaction lag
+   * the redaction step measures (metrics.ts RedactionLagSeconds).
+   */
+  verifiedAt?: string;
 }
 
 /** Input of RedactVerified. */

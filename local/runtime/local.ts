@@ -42,6 +42,8 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
   const env: Record<string, string | undefined> = { ...base };
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   env.POWERTOOLS_SERVICE_NAME ??= 'attachment-vault';
+  // No CloudWatch reads EMF lines here: the handlers' metrics (lambdas/shared/metrics.ts) stay off.
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (!env.ZENDESK_URL) {
     const email = 'vault@sandbox.example';
     const apiToken = randomSecret();
