@@ -7,6 +7,6 @@ import { ZENDESK_CALL_ERRORS, type StepErrors } from '../shared/errors.js';
  * or read. A refused cursor (SearchCursorExpired) is handled inside: the window is read again.
  */
 export const SELECT_TICKETS_ERRORS: StepErrors = {
-  vault: [...ZENDESK_CALL_ERRORS, 'StateStoreUnavailable', 'ArchiveUnavailable'],
+  vault: [...ZENDESK_CALL_ERRORS, 'ArchiveUnavailable'],
   idempotent: true, // reads Zendesk; a repeat with the same progress rewrites parts that the join de-duplicates
 };

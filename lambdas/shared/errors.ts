@@ -335,6 +335,8 @@ export const ZENDESK_CALL_ERRORS = [
   'ZendeskRateLimited',
   'ZendeskUnavailable',
   'ZendeskRequestFailed',
+  // The shared request budget's table (request-budget.ts), taken from before every Zendesk request.
+  'StateStoreUnavailable',
 ] as const satisfies readonly VaultErrorName[];
 
 /** The names a step's retriers must cover: its retryable errors, and interruptions when it is idempotent. */
