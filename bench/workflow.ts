@@ -78,10 +78,10 @@ export function minimumTransitions(attachments: number): number {
 let nextTicketId = 70_000;
 
 /** Creates a ticket of this shape in the sandbox and returns its id. */
-export function seedTicket(sandbox: SandboxZendesk, shape: TicketShape): string {
+export function seedTicket(sandbox: SandboxZendesk, shape: TicketShape, createdAt?: Date): string {
   const ticketId = nextTicketId++;
   while (sandbox.ticket(ticketId)) nextTicketId++;
-  sandbox.createTicket({ id: ticketId, status: 'open', tags: ['vault_archive'] });
+  sandbox.createTicket({ id: ticketId, status: 'open', tags: ['vault_archive'], ...(createdAt ? { createdAt } : {}) });
   const bytes = shape.bytes ?? 16 * 1024;
   const perComment: number[][] = Array.from({ length: shape.comments }, () => []);
   for (let i = 0; i < shape.attachments; i++) perComment[i % shape.comments]!.push(i);
@@ -166,6 +166,8 @@ export async function countedRun(runtime: LocalRuntime, sandbox: SandboxZendesk,
 export interface BenchRuntime {
   runtime: LocalRuntime;
   sandbox: SandboxZendesk;
+  /** Where the runtime keeps its executions (a backfill engine beside it keeps its own there too). */
+  historyDir: string;
   close(): Promise<void>;
 }
 
@@ -175,7 +177,7 @@ export interface BenchRuntime {
  * deferred by Zendesk's per-ticket update budget (30 per 10 minutes) resumes in a fresh window, as it would
  * after the real wait. Sets process.env (the handlers read it).
  */
-export async function openBenchRuntime(options: { waitMs?: number; env?: Record<string, string> } = {}): Promise<BenchRuntime> {
+export async function openBenchRuntime(options: { waitMs?: number; realWaits?: boolean; env?: Record<string, string> } = {}): Promise<BenchRuntime> {
   const { startSandboxZendesk } = await import('../local/sandbox/zendesk.js');
   const { openLocal } = await import('../local/runtime/local.js');
   const credentials = { email: 'bench@sandbox.example', apiToken: 'bench-workflow-token' };
@@ -194,7 +196,7 @@ export async function openBenchRuntime(options: { waitMs?: number; env?: Record<
     runtime = await openLocal({
       env,
       retryIntervalMs: 0,
-      waitMs: options.waitMs ?? 20,
+      ...(options.realWaits ? {} : { waitMs: options.waitMs ?? 20 }),
       persistS3: false,
       seedDemo: false,
       onEvent: (event) => {
@@ -211,6 +213,7 @@ export async function openBenchRuntime(options: { waitMs?: number; env?: Record<
   return {
     runtime,
     sandbox,
+    historyDir: join(dataDir, 'executions'),
     async close() {
       await runtime.close();
       await sandbox.close();

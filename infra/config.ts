@@ -38,6 +38,12 @@ export interface VaultConfig {
   /** 0 = keep forever; > 0 = archived objects (every version) and their index items expire after this many days. */
   retentionDays: number;
   viewer: ViewerConfig;
+  /** ZENDESK_REQUESTS_PER_MINUTE of every function; undefined = the limit Zendesk reports (zendeskRequestsPerMinute 0). */
+  zendeskRequestsPerMinute: number | undefined;
+  /** BACKFILL_SHARE: the most of the request budget the backfill may use (0.05-1). */
+  backfillShare: number;
+  /** Tickets the backfill's Distributed Map runs at once unless `backfill start --max-concurrency` says otherwise. */
+  backfillMaxConcurrency: number;
 }
 
 /** Who signs in to the viewer: the stack's own Cognito user pool, or the team's OIDC provider. */
@@ -81,6 +87,9 @@ export const CONTEXT_DEFAULTS = {
   viewerGroup: 'vault-readers',
   viewerGroupsClaim: '',
   viewerCognitoDomainPrefix: '',
+  zendeskRequestsPerMinute: 0,
+  backfillShare: 0.5,
+  backfillMaxConcurrency: 10,
 } as const;
 
 export type ContextReader = (key: string) => unknown;
@@ -131,6 +140,16 @@ class ContextValues {
     const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() ? Number(value) : NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
       this.fail(key, `must be an integer between ${min} and ${max}`, value);
+      return CONTEXT_DEFAULTS[key] as number;
+    }
+    return parsed;
+  }
+
+  number(key: ContextKey, min: number, max: number): number {
+    const value = this.raw(key);
+    const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() ? Number(value) : NaN;
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      this.fail(key, `must be a number from ${min} to ${max}`, value);
       return CONTEXT_DEFAULTS[key] as number;
     }
     return parsed;
@@ -259,6 +278,10 @@ export function readVaultConfig(context: ContextReader): VaultConfig {
     apiThrottleBurstLimit,
     retentionDays,
     viewer,
+    zendeskRequestsPerMinute: values.integer('zendeskRequestsPerMinute', 0, 10_000) || undefined,
+    backfillShare: values.number('backfillShare', 0.05, 1),
+    // Each ticket runs its own copy Map (mapMaxConcurrency) and all share one Zendesk budget: a wide Map only queues.
+    backfillMaxConcurrency: values.integer('backfillMaxConcurrency', 1, 1000),
   };
   if (retentionDays > 0 && config.objectLockDays > retentionDays) {
     values.fail('retentionDays', `must be at least objectLockDays (${config.objectLockDays}): a locked version cannot expire before its retention ends`, retentionDays);

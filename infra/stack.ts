@@ -5,9 +5,12 @@ import { Archive } from './constructs/archive.js';
 import { ArchiveIndexStore } from './constructs/archive-index.js';
 import { ArchiveRoles } from './constructs/archive-roles.js';
 import { ArchiveViewer } from './constructs/viewer.js';
+import { Backfill } from './constructs/backfill.js';
+import { VaultDashboard } from './constructs/dashboard.js';
 import { IdempotencyStore } from './constructs/idempotency.js';
 import { Ingress } from './constructs/ingress.js';
 import { Observability } from './constructs/observability.js';
+import { RequestBudgetStore } from './constructs/request-budget.js';
 import { VaultSecrets } from './constructs/secrets.js';
 import { Workflow } from './constructs/workflow.js';
 import { assertLambdaEntriesExist } from './project.js';
@@ -30,6 +33,9 @@ export interface AttachmentVaultStackProps extends StackProps {
  * | ArchiveIndex  | archive index and audit trail tables (archive key, PITR)             |
  * | ArchiveRoles  | signer and erasure roles (assumed per person)                        |
  * | Viewer        | viewer HTTP API, JWT authorizer (Cognito or OIDC), viewer Lambda     |
+ * | RequestBudget | the Zendesk request budget table every Zendesk-calling function takes from |
+ * | Backfill      | backfill state machine (Export Search → Distributed Map of tickets), its three Lambdas |
+ * | Dashboard     | CloudWatch dashboard: the alarms, both machines' executions, the steps' metrics |
  */
 export class AttachmentVaultStack extends Stack {
   readonly archive: Archive;
@@ -41,6 +47,9 @@ export class AttachmentVaultStack extends Stack {
   readonly archiveIndex: ArchiveIndexStore;
   readonly archiveRoles: ArchiveRoles;
   readonly viewer: ArchiveViewer;
+  readonly budget: RequestBudgetStore;
+  readonly backfill: Backfill;
+  readonly dashboard: VaultDashboard;
 
   constructor(scope: Construct, id: string, props: AttachmentVaultStackProps) {
     super(scope, id, props);
@@ -88,6 +97,8 @@ export class AttachmentVaultStack extends Stack {
 
     ({ roles: this.archiveRoles, viewer: this.viewer } = this.createReadingSide(config, environment));
 
+    ({ budget: this.budget, backfill: this.backfill } = this.createBackfill(config, environment));
+
     this.ingress = new Ingress(this, 'Ingress', {
       stateMachine: this.workflow.stateMachine,
       idempotencyTable: this.idempotency.table,
@@ -108,6 +119,13 @@ export class AttachmentVaultStack extends Stack {
       executionConsoleUrl,
     });
 
+    this.dashboard = new VaultDashboard(this, 'Dashboard', {
+      ticketStateMachine: this.workflow.stateMachine,
+      backfillStateMachine: this.backfill.stateMachine,
+      alarms: this.observability.alarms,
+      service: environment.POWERTOOLS_SERVICE_NAME!,
+    });
+
     if (config.zendeskUrl === `https://${PLACEHOLDER_SUBDOMAIN}.zendesk.com`) {
       Annotations.of(this).addWarningV2(
         'attachment-vault:placeholderZendesk',
@@ -115,12 +133,20 @@ export class AttachmentVaultStack extends Stack {
       );
     }
 
+    this.createOutputs(config);
+  }
+
+  /** What operators and the CLI read from the stack. */
+  private createOutputs(config: VaultConfig): void {
     const outputs: Record<string, [string, string]> = {
       WebhookUrl: [this.ingress.webhookUrl, 'Zendesk webhook endpoint (POST, signed)'],
       ArchiveBucketName: [this.archive.bucket.bucketName, 'Archive bucket'],
       ArchiveKeyArn: [this.archive.key.keyArn, 'KMS key of the archive'],
       ArchiveReaderRoleArn: [this.archive.readerRole.roleArn, 'Assume this role to read archived files'],
       StateMachineArn: [this.workflow.stateMachine.stateMachineArn, 'Workflow (redrive failed runs here)'],
+      BackfillStateMachineArn: [this.backfill.stateMachine.stateMachineArn, 'Backfill (attachment-vault backfill start)'],
+      BackfillMaxConcurrency: [String(config.backfillMaxConcurrency), 'Tickets a backfill runs at once unless --max-concurrency says otherwise'],
+      ZendeskBudgetTableName: [this.budget.table.tableName, 'ZENDESK_BUDGET_TABLE: the shared Zendesk request budget'],
       ZendeskSecretArn: [this.secrets.zendesk.secretArn, 'Fill: {"email","apiToken"} or {"oauthClientId","oauthClientSecret"}'],
       WebhookSecretArn: [this.secrets.webhookSigning.secretArn, 'Fill: {"secret"} (the Zendesk webhook signing secret)'],
       NotifySecretArn: [this.secrets.notifyUrl.secretArn, 'Fill: {"url"} (Slack or Zapier webhook URL)'],
@@ -133,6 +159,23 @@ export class AttachmentVaultStack extends Stack {
       ...(this.viewer.userPool ? { ViewerUserPoolId: [this.viewer.userPool.userPoolId, 'Add readers here (group ' + config.viewer.group + ')'] as [string, string] } : {}),
     };
     for (const [name, [value, description]] of Object.entries(outputs)) new CfnOutput(this, name, { value, description });
+  }
+
+  /** One Zendesk request budget for every function that calls Zendesk, live and backfill; the backfill's machine. */
+  private createBackfill(config: VaultConfig, environment: Record<string, string>): { budget: RequestBudgetStore; backfill: Backfill } {
+    const budget = new RequestBudgetStore(this, 'RequestBudget', { requestsPerMinute: config.zendeskRequestsPerMinute, backfillShare: config.backfillShare });
+    const { steps, release } = this.workflow;
+    const zendeskCallers = [steps.MarkTicketFunctionArn, steps.ListAttachmentsFunctionArn, steps.CopyAttachmentFunctionArn, steps.RedactVerifiedFunctionArn, steps.FinishTicketFunctionArn, release];
+    for (const step of zendeskCallers) budget.grantTake(step);
+    const backfill = new Backfill(this, 'Backfill', {
+      archive: this.archive,
+      secrets: this.secrets,
+      budget,
+      ticketStateMachine: this.workflow.stateMachine,
+      environment,
+      logRetention: config.logRetentionDays,
+    });
+    return { budget, backfill };
   }
 
   /** The archive's reading side: index writes by the workflow, the signer and erasure roles, the viewer. */

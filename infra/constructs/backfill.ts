@@ -51,10 +51,13 @@ export class Backfill extends Construct {
     budget.grantTake(this.select);
     this.lookUp = fn('LookUpTicketRun', LAMBDA_ENTRIES.lookUpTicketRun, "attachment-vault LookUpTicketRun: how a ticket's backfill execution ended", 50, { TICKET_STATE_MACHINE_ARN: ticketStateMachine.stateMachineArn });
     this.summarize = fn('SummarizeBackfill', LAMBDA_ENTRIES.summarizeBackfill, "attachment-vault SummarizeBackfill: the backfill's report", 240);
-    for (const [step, access] of [[this.select, { read: false, write: true }], [this.summarize, { read: true, write: true }]] as const) {
+    for (const step of [this.select, this.summarize]) {
       step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
       step.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
-      archive.grantRunFiles(step.role, access, BACKFILL_PREFIX);
+      if (step === this.select) {
+        archive.grantBackfillSelection(step.role);
+        Validations.of(step).acknowledge({ id: archive.runFilesWildcardFinding(`${BACKFILL_PREFIX}*/parts/`), reason: "SelectTickets deletes its joined parts, backfill/<runId>/parts/…: keys known only at run time." });
+      } else archive.grantRunFiles(step.role, { read: true, write: true }, BACKFILL_PREFIX);
       Validations.of(step).acknowledge({ id: archive.runFilesWildcardFinding(BACKFILL_PREFIX), reason: 'Backfill files are keyed backfill/<runId>/…, known only at run time.' });
     }
     const ticketExecutions = this.executionsOf(ticketStateMachine.stateMachineName, `${BACKFILL_EXECUTION_PREFIX}*`);

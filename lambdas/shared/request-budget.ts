@@ -1,30 +1,34 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { requestBudgetSettings, type Env, type RequestBudgetSettings } from './config.js';
 import { StateStoreUnavailable, ZendeskRateLimited } from './errors.js';
 import { logger } from './logger.js';
+import { countBudget } from './metrics.js';
 import { currentTraffic, type Traffic } from './traffic.js';
 
 /**
- * One Zendesk request budget for every function, live and backfill: token buckets in DynamoDB (ZENDESK_BUDGET_TABLE),
- * taken from with conditional writes, so that all the Lambdas of a deployment together stay under the account's
- * per-minute limit instead of each discovering it with a 429.
+ * One Zendesk request budget for every function, live and backfill: per-window counters in DynamoDB
+ * (ZENDESK_BUDGET_TABLE) taken from with one atomic conditional UpdateItem each, so that all the Lambdas of a
+ * deployment together stay under the account's per-minute limit instead of each discovering it with a 429.
  *
- * - `budget#all` refills at the account's limit: ZENDESK_REQUESTS_PER_MINUTE, else the limit Zendesk last reported
- *   (`x-rate-limit` / `ratelimit-limit`), else 200 (the smallest plan's). Every request takes a token from it. It holds
- *   at most 5 % of a minute's tokens and refills the other 95 % over the minute, so no minute of the clock (Zendesk
- *   counts per minute) ever gets more than the limit.
- * - `budget#backfill` refills at BACKFILL_SHARE of that (default 0.5): a backfill request takes a token from both, so
- *   the backfill never holds more than its share and a live ticket tagged meanwhile still finds tokens.
- * - Zendesk's own headers correct the bucket: `ratelimit-remaining` / `x-rate-limit-remaining` lower than the bucket
- *   thinks empties it down to that; a 429 of the account's limit (isAccountLimit: its remaining header at 0) empties
- *   it for its Retry-After; any other 429 (the per-ticket update limit) leaves it alone.
- * A request that finds no token is not sent: ZendeskRateLimited with the seconds until one is there (fromBudget), which
- * the steps turn into a Wait state (waits.ts) rather than a sleeping Lambda.
+ * - Time is cut into windows of WINDOW_SECONDS (10 s). A window of `all` allows the account's limit for that slice
+ *   (ZENDESK_REQUESTS_PER_MINUTE, else the limit Zendesk last reported in `x-rate-limit` / `ratelimit-limit`, else
+ *   200, the smallest plan's) × 10/60; no calendar minute (Zendesk counts per minute) then gets more than the limit,
+ *   and no burst of a whole minute's requests lands in its first second.
+ * - A window of `backfill` allows BACKFILL_SHARE (default 0.5) of that: a backfill request counts in both, so the
+ *   backfill never holds more than its share and a live ticket tagged meanwhile still finds requests.
+ * - A take is `ADD used 1` on the window's item with the condition `used < cap`: DynamoDB applies it atomically, so
+ *   any number of concurrent takers need no read and no retry loop (a read-modify-write bucket made 16 concurrent
+ *   takers lose a fifth of their takes to write conflicts). Items expire (TTL `expiresAt`) an hour after their window.
+ * - Zendesk's own headers correct it: `ratelimit-remaining` / `x-rate-limit-remaining` below 5 % of the limit fills
+ *   the current window; the account's own 429 (isAccountLimit) fills every window until its Retry-After has passed.
+ * - Cumulative counts per traffic class (`budget#taken`: live, backfill, refused…) feed `backfill status`.
+ * A request that finds no room is not sent: ZendeskRateLimited with the seconds until the next window (fromBudget),
+ * which the steps turn into a Wait state (waits.ts) rather than a sleeping Lambda.
  */
 
 export interface RequestBudget {
-  /** Takes one token for the current traffic, or throws ZendeskRateLimited (fromBudget) with the wait. */
+  /** Takes one request for the current traffic, or throws ZendeskRateLimited (fromBudget) with the wait. */
   take(): Promise<void>;
   /** What Zendesk's answer says of the account's budget (limit, remaining, Retry-After on 429). */
   observe(status: number, headers: Headers): Promise<void>;
@@ -36,20 +40,20 @@ export class BudgetExhausted extends ZendeskRateLimited {
 }
 
 export const BUDGET_KEY = 'id';
-export const BUDGET_ITEMS = { all: 'budget#all', backfill: 'budget#backfill' } as const;
+/** The TTL attribute of the window items (the table's TimeToLiveSpecification). */
+export const BUDGET_TTL_ATTRIBUTE = 'expiresAt';
+export const WINDOW_SECONDS = 10;
+/** The item of cumulative counts: `live`, `backfill` (requests taken), `liveRefused`, `backfillRefused`. */
+export const BUDGET_TAKEN_ITEM = 'budget#taken';
 const DEFAULT_REQUESTS_PER_MINUTE = 200;
-const ATTEMPTS = 10;
-/** Share of a minute's tokens a bucket may hold at once; the rest refills over the minute. */
-export const BURST_SHARE = 0.05;
+/** Below this share of the limit left, Zendesk's remaining header closes the current window. */
+const LOW_REMAINING_SHARE = 0.05;
+/** The longest Retry-After the budget blocks windows for (a longer one is still waited by the step that got it). */
+const MAX_BLOCK_SECONDS = 600;
 
-interface Bucket {
-  tokens: number;
-  /** Epoch ms of the last change: the refill runs from here. */
-  updatedAt: number;
-  /** Bumped by every write: the condition of the next one (two writes in the same millisecond stay apart). */
-  version: number;
-  /** The per-minute limit Zendesk reported (budget#all only). */
-  limit?: number;
+/** `budget#all#<window start, epoch s>` */
+export function windowItemId(scope: 'all' | Traffic, windowStart: number): string {
+  return `budget#${scope === 'live' ? 'all' : scope}#${windowStart}`;
 }
 
 function headerNumber(headers: Headers, ...names: string[]): number | undefined {
@@ -60,82 +64,80 @@ function headerNumber(headers: Headers, ...names: string[]): number | undefined 
   return undefined;
 }
 
-/** Writes a bucket's new level if nobody wrote it since it was read; false when someone did. */
-async function writeBucket(doc: DynamoDBDocumentClient, table: string, id: string, bucket: Bucket | undefined, change: Partial<Bucket> & Pick<Bucket, 'tokens' | 'updatedAt'>): Promise<boolean> {
+/** Raises the window's count to at least `to` (never lowers it): Zendesk says there is less than we think. */
+async function fill(doc: DynamoDBDocumentClient, table: string, windowStart: number, to: number): Promise<void> {
   try {
     await doc.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: table,
-        Item: { ...bucket, ...change, [BUDGET_KEY]: id, version: (bucket?.version ?? 0) + 1 },
-        ConditionExpression: bucket ? 'version = :was' : 'attribute_not_exists(#k)',
-        ...(bucket ? { ExpressionAttributeValues: { ':was': bucket.version ?? 0 } } : { ExpressionAttributeNames: { '#k': BUDGET_KEY } }),
+        Key: { [BUDGET_KEY]: windowItemId('all', windowStart) },
+        UpdateExpression: 'SET #used = :to, #exp = if_not_exists(#exp, :exp)',
+        ConditionExpression: 'attribute_not_exists(#used) OR #used < :to',
+        ExpressionAttributeNames: { '#used': 'used', '#exp': BUDGET_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':to': to, ':exp': windowStart + WINDOW_SECONDS + 3600 },
       }),
     );
-    return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 
+/** The cumulative counts; a failure here never fails a request. */
+async function count(doc: DynamoDBDocumentClient, table: string, name: string): Promise<void> {
+  await doc
+    .send(new UpdateCommand({ TableName: table, Key: { [BUDGET_KEY]: BUDGET_TAKEN_ITEM }, UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': name }, ExpressionAttributeValues: { ':one': 1 } }))
+    .catch((error: unknown) => logger.warn('Zendesk request budget: count not recorded', { error: error instanceof Error ? error.name : 'Error' }));
+}
+
 export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, settings: RequestBudgetSettings, now: () => number = Date.now): RequestBudget {
-  const read = async (id: string): Promise<Bucket | undefined> => (await doc.send(new GetCommand({ TableName: table, Key: { [BUDGET_KEY]: id }, ConsistentRead: true }))).Item as Bucket | undefined;
   let observedLimit: number | undefined;
-  const rateOf = (id: string, all: Bucket | undefined): number => {
-    const limit = settings.requestsPerMinute ?? all?.limit ?? observedLimit ?? DEFAULT_REQUESTS_PER_MINUTE;
-    return id === BUDGET_ITEMS.backfill ? Math.max(1, limit * settings.backfillShare) : limit;
-  };
+  const perMinute = () => settings.requestsPerMinute ?? observedLimit ?? DEFAULT_REQUESTS_PER_MINUTE;
+  const capOf = (scope: 'all' | 'backfill') => Math.max(1, Math.floor((perMinute() * (scope === 'backfill' ? settings.backfillShare : 1) * WINDOW_SECONDS) / 60));
+  const windowOf = (at: number) => Math.floor(at / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
 
-  /** The bucket's tokens now, its capacity and its refill per minute. */
-  const level = (id: string, bucket: Bucket | undefined, all: Bucket | undefined) => {
-    const perMinute = rateOf(id, id === BUDGET_ITEMS.all ? bucket : all);
-    const capacity = Math.max(1, perMinute * BURST_SHARE);
-    const refill = perMinute - capacity;
-    const at = now();
-    const tokens = bucket ? Math.min(capacity, bucket.tokens + ((at - bucket.updatedAt) * refill) / 60_000) : capacity;
-    return { tokens, refill, at };
-  };
-
-  /** One token from one bucket; the seconds to wait when there is none. */
-  async function takeFrom(id: string, all: Bucket | undefined): Promise<number> {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const bucket = id === BUDGET_ITEMS.all && attempt === 0 && all ? all : await read(id);
-      const { tokens, refill, at } = level(id, bucket, all);
-      if (tokens < 1) return ((1 - tokens) * 60) / refill;
-      if (await writeBucket(doc, table, id, bucket, { tokens: tokens - 1, updatedAt: at })) return 0;
-      // Another taker wrote first: a few milliseconds apart, try again.
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+  /** ADD `by` to the window's count if it stays within `cap`; false when the window is full. */
+  async function add(scope: 'all' | 'backfill', windowStart: number, by: number, cap?: number): Promise<boolean> {
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { [BUDGET_KEY]: windowItemId(scope, windowStart) },
+          UpdateExpression: 'ADD #used :by SET #exp = if_not_exists(#exp, :exp)',
+          ...(cap !== undefined ? { ConditionExpression: 'attribute_not_exists(#used) OR #used < :cap' } : {}),
+          ExpressionAttributeNames: { '#used': 'used', '#exp': BUDGET_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':by': by, ':exp': windowStart + WINDOW_SECONDS + 3600, ...(cap !== undefined ? { ':cap': cap } : {}) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    return 0.2; // still contended: the step waits a moment in the workflow
+  }
+
+  async function refuse(traffic: Traffic, at: number, windowStart: number): Promise<never> {
+    const wait = (windowStart + WINDOW_SECONDS) * 1000 - at;
+    countBudget('refused');
+    await count(doc, table, `${traffic}Refused`);
+    throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${(wait / 1000).toFixed(1)} s`, Math.max(1, Math.ceil(wait / 1000)));
   }
 
   async function take(traffic: Traffic): Promise<void> {
-    let all: Bucket | undefined;
+    const at = now();
+    const windowStart = windowOf(at);
     try {
-      all = await read(BUDGET_ITEMS.all);
-      const buckets = traffic === 'backfill' ? [BUDGET_ITEMS.backfill, BUDGET_ITEMS.all] : [BUDGET_ITEMS.all];
-      for (const id of buckets) {
-        const wait = await takeFrom(id, all);
-        if (wait > 0) throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${wait.toFixed(1)} s`, Math.max(1, Math.ceil(wait)));
+      if (traffic === 'backfill' && !(await add('backfill', windowStart, 1, capOf('backfill')))) await refuse(traffic, at, windowStart);
+      if (!(await add('all', windowStart, 1, capOf('all')))) {
+        // The backfill's share had room but the whole window has not: give the share back.
+        if (traffic === 'backfill') await add('backfill', windowStart, -1);
+        await refuse(traffic, at, windowStart);
       }
     } catch (error) {
       if (error instanceof ZendeskRateLimited) throw error;
       throw new StateStoreUnavailable(`Zendesk request budget: DynamoDB failed (${error instanceof Error ? error.name : 'Error'})`);
     }
-  }
-
-  /** Empties budget#all down to `tokens` (never raises it), and records the limit Zendesk reported. */
-  async function lower(target: number, limit: number | undefined): Promise<void> {
-    try {
-      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-        const bucket = await read(BUDGET_ITEMS.all);
-        const { tokens, at } = level(BUDGET_ITEMS.all, bucket, bucket);
-        if (tokens <= target && (limit === undefined || bucket?.limit === limit)) return;
-        if (await writeBucket(doc, table, BUDGET_ITEMS.all, bucket, { tokens: Math.min(tokens, target), updatedAt: at, ...(limit !== undefined ? { limit } : {}) })) return;
-      }
-    } catch (error) {
-      logger.warn('Zendesk request budget not corrected', { error: error instanceof Error ? error.name : 'Error' });
-    }
+    countBudget('used');
+    await count(doc, table, traffic);
   }
 
   return {
@@ -144,17 +146,28 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       const limit = headerNumber(headers, 'ratelimit-limit', 'x-rate-limit');
       if (limit !== undefined && limit > 0) observedLimit = limit;
       const remaining = headerNumber(headers, 'ratelimit-remaining', 'x-rate-limit-remaining');
-      const perMinute = settings.requestsPerMinute ?? observedLimit ?? DEFAULT_REQUESTS_PER_MINUTE;
-      if (status === 429 && isAccountLimit(remaining)) {
-        // Nothing until Retry-After has passed: the bucket goes that far below empty.
-        const retryAfter = headerNumber(headers, 'retry-after') ?? 60;
-        await lower(-(retryAfter * perMinute * (1 - BURST_SHARE)) / 60, limit);
-      } else if (remaining !== undefined && remaining < perMinute * BURST_SHARE) {
-        // Others (another integration, the Zendesk UI) use the account too: believe Zendesk when it is running low.
-        await lower(remaining, limit);
+      const at = now();
+      try {
+        if (status === 429 && isAccountLimit(remaining)) {
+          // Nothing until Retry-After has passed: every window until then is full.
+          const seconds = Math.min(MAX_BLOCK_SECONDS, headerNumber(headers, 'retry-after') ?? 60);
+          for (let w = windowOf(at); w < at / 1000 + seconds; w += WINDOW_SECONDS) await fill(doc, table, w, capOf('all'));
+        } else if (remaining !== undefined && remaining < perMinute() * LOW_REMAINING_SHARE) {
+          // Others (another integration, the Zendesk UI) use the account too: believe Zendesk when it is running low.
+          await fill(doc, table, windowOf(at), capOf('all'));
+        }
+      } catch (error) {
+        logger.warn('Zendesk request budget not corrected', { error: error instanceof Error ? error.name : 'Error' });
       }
     },
   };
+}
+
+/** The cumulative counts of the budget (`backfill status`): requests taken and refused per traffic class. */
+export async function budgetTaken(doc: DynamoDBDocumentClient, table: string): Promise<Record<'live' | 'backfill' | 'liveRefused' | 'backfillRefused', number>> {
+  const item = (await doc.send(new GetCommand({ TableName: table, Key: { [BUDGET_KEY]: BUDGET_TAKEN_ITEM }, ConsistentRead: true }))).Item ?? {};
+  const n = (name: string) => (typeof item[name] === 'number' ? (item[name] as number) : 0);
+  return { live: n('live'), backfill: n('backfill'), liveRefused: n('liveRefused'), backfillRefused: n('backfillRefused') };
 }
 
 /**

@@ -74,7 +74,7 @@ export async function startEmbeddedS3(dataDir: string, options: { persist: boole
   return sharedServer(dir, () => startFauxqsServer(dir, options.region), s3Answers);
 }
 
-async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string, string>): Promise<() => Promise<void>> {
+async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string, string>, requestBudget: boolean): Promise<() => Promise<void>> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
@@ -82,7 +82,7 @@ async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string,
   const endpoint = `http://127.0.0.1:${address.port}`;
   Object.assign(out, { AWS_ENDPOINT_URL_DYNAMODB: endpoint, IDEMPOTENCY_TABLE: 'attachment-vault-idempotency', ...(env.AWS_ACCESS_KEY_ID || out.AWS_ACCESS_KEY_ID ? {} : LOCAL_CREDENTIALS) });
   // The shared Zendesk request budget (lambdas/shared/request-budget.ts) lives beside it.
-  if (!env.ZENDESK_BUDGET_TABLE) out.ZENDESK_BUDGET_TABLE = 'attachment-vault-zendesk-budget';
+  if (!env.ZENDESK_BUDGET_TABLE && requestBudget) out.ZENDESK_BUDGET_TABLE = 'attachment-vault-zendesk-budget';
   const ddb = new DynamoDBClient({ endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     for (const table of [out.IDEMPOTENCY_TABLE, out.ZENDESK_BUDGET_TABLE].filter((t): t is string => Boolean(t))) {
@@ -107,7 +107,7 @@ async function startIdempotencyTable(env: NodeJS.ProcessEnv, out: Record<string,
  * (archive-tables.ts, persisted under dataDir/index). Refuses the embedded archive when Zendesk is real: no customer
  * file (and no file name) lands on this disk.
  */
-export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean; archiveIndex?: boolean } = {}): Promise<EmbeddedServices> {
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: string, options: { persistS3?: boolean; archiveIndex?: boolean; requestBudget?: boolean } = {}): Promise<EmbeddedServices> {
   const out: Record<string, string> = {};
   const closers: Array<() => Promise<void>> = [];
   const embeddedS3 = !env.AWS_ENDPOINT_URL_S3 && !env.ARCHIVE_BUCKET;
@@ -126,7 +126,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv, dataDir: str
       closers.push(() => tables.close());
       Object.assign(out, tables.env);
     }
-    if (!env.IDEMPOTENCY_TABLE) closers.push(await startIdempotencyTable(env, out));
+    if (!env.IDEMPOTENCY_TABLE) closers.push(await startIdempotencyTable(env, out, options.requestBudget !== false));
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;

@@ -112,9 +112,12 @@ describe('archive access', () => {
     for (const name of ['MarkTicketFunctionArn', 'Webhook'] as const) {
       for (const service of ['s3', 'kms']) expect([name, actions(name, service)]).toEqual([name, []]);
     }
-    for (const name of ['ListAttachmentsFunctionArn', 'NotifyFunctionArn', 'CollectCopiesFunctionArn'] as const) {
+    for (const name of ['NotifyFunctionArn', 'CollectCopiesFunctionArn'] as const) {
       expect([name, actions(name, 'dynamodb')]).toEqual([name, []]);
     }
+    // ListAttachments calls Zendesk: the request budget's table, and nothing else of DynamoDB.
+    const budget = resolve(vault.stack.budget.table.tableArn);
+    expect(grants('ListAttachmentsFunctionArn', 'dynamodb')).toEqual([{ action: 'dynamodb:UpdateItem', resources: [budget] }]);
   });
 
   it('only the copy and redact roles (and the reader and signer roles) may read archived objects (tickets/*)', () => {
@@ -126,14 +129,16 @@ describe('archive access', () => {
     const anyGetObject = rolesAllowing(vault.template, 's3:GetObject');
     const stateMachineRole = logicalId(vault.stack.workflow.stateMachine.role);
     const runFileReaders = [roleIds.CollectCopiesFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.FinishTicketFunctionArn, roleIds.NotifyFunctionArn, stateMachineRole];
+    // The backfill's machine reads its manifest and SummarizeBackfill its results, under backfill/* only (backfill.test.ts).
+    runFileReaders.push(logicalId(vault.stack.backfill.stateMachine.role), logicalId(vault.stack.backfill.summarize.role), logicalId(vault.stack.backfill.select.role));
     expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole), logicalId(vault.stack.archiveRoles.signer)])].sort());
   });
 });
 
 describe('workflow and secrets', () => {
-  it('only the webhook role (and the machine itself, for its Map Run children) may states:StartExecution, on this state machine only', () => {
+  it('only the webhook role (and the machine itself, for its Map Run children; the backfill, backfill.test.ts) may states:StartExecution, on this state machine only', () => {
     const smRole = logicalId(vault.stack.workflow.stateMachine.role);
-    expect(rolesAllowing(vault.template, 'states:StartExecution')).toEqual([roleIds.Webhook, smRole].sort());
+    expect(rolesAllowing(vault.template, 'states:StartExecution')).toEqual([roleIds.Webhook, smRole, logicalId(vault.stack.backfill.stateMachine.role)].sort());
     const smStarts = roleStatements(vault.template, smRole).filter((s) => actionsOf(s).includes('states:StartExecution'));
     expect(smStarts.flatMap(resourcesOf)).toHaveLength(1);
     expect(JSON.stringify(smStarts.flatMap(resourcesOf))).toContain('stateMachine:AttachmentVault-ticket');
@@ -151,7 +156,8 @@ describe('workflow and secrets', () => {
       return [arn, { 'Fn::Join': ['', [arn, ':*']] }];
     });
     expect([...targets].sort()).toEqual(expected.map((r) => JSON.stringify(r)).sort());
-    expect(rolesAllowing(vault.template, 'lambda:InvokeFunction')).toEqual([smRole]);
+    // The backfill's machine invokes its own three (backfill.test.ts).
+    expect(rolesAllowing(vault.template, 'lambda:InvokeFunction')).toEqual([logicalId(vault.stack.backfill.stateMachine.role), smRole].sort());
   });
 
   it('each secret is readable only by the roles that need it, with GetSecretValue only', () => {
@@ -175,12 +181,14 @@ describe('workflow and secrets', () => {
     const releasers = [roleIds.FinishTicketFunctionArn, logicalId(vault.stack.workflow.release.role)];
     // The archive's reading side puts into its own tables (archive-index.test.ts): the audit trail, and reindex's rebuild.
     const readingSide = [vault.stack.archive.readerRole, vault.stack.archiveRoles.signer, vault.stack.archiveRoles.eraser, vault.stack.viewer.fn.role].map(logicalId);
+    // (Every function that calls Zendesk also UpdateItems the request budget's table: backfill.test.ts.)
     expect(rolesAllowing(vault.template, 'dynamodb:PutItem')).toEqual(
       [roleIds.CopyAttachmentFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.Webhook, roleIds.MarkTicketFunctionArn, ...readingSide].sort(),
     );
     const lockStatements = (role: string) =>
       roleStatements(vault.template, role)
-        .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('states:')))
+        // (The request budget's statement is asserted in backfill.test.ts.)
+        .filter((s) => s.Sid !== 'ZendeskRequestBudget' && actionsOf(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('states:')))
         .map((s) => [actionsOf(s).sort(), s.Condition ?? null, s.Resource]);
     const onLockItems = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ticket-lock#*'] } };
     // MarkTicket claims the ticket lock (its items only) and reads only this machine's executions to see if a holder runs.
@@ -203,6 +211,7 @@ describe('workflow and secrets', () => {
       // The idempotency table, and UpdateItem on the archive index (its item of the file).
       for (const grant of grants(name, 'dynamodb')) {
         const onIndex = JSON.stringify(grant.resources) === JSON.stringify([index]);
+        if (JSON.stringify(grant.resources) === JSON.stringify([resolve(vault.stack.budget.table.tableArn)])) continue; // backfill.test.ts
         // UpdateItem on the index for both; GetItem on it for the copy step only (its CopyReference on a re-run).
         const indexAction = grant.action === 'dynamodb:UpdateItem' || (grant.action === 'dynamodb:GetItem' && name === 'CopyAttachmentFunctionArn');
         if (onIndex) expect([name, grant.action, indexAction]).toEqual([name, grant.action, true]);

@@ -95,8 +95,9 @@ describe('placeholder settings', () => {
 });
 
 describe('Lambda bundles (esbuild, local)', () => {
-  it('builds all nine', () => {
-    const functions = [...Object.values(vault.stack.workflow.steps), vault.stack.workflow.release, vault.stack.ingress.webhook, vault.stack.viewer.fn].map((step) => logicalId(step.fn));
+  it('builds all twelve', () => {
+    const { backfill } = vault.stack;
+    const functions = [...Object.values(vault.stack.workflow.steps), vault.stack.workflow.release, vault.stack.ingress.webhook, vault.stack.viewer.fn, backfill.select, backfill.lookUp, backfill.summarize].map((step) => logicalId(step.fn));
     expect(bundles.map((b) => b.logicalId).sort()).toEqual(functions.sort());
   });
 

@@ -109,9 +109,9 @@ describe('state machine', () => {
 describe('Lambdas', () => {
   const all = [...Object.keys(WORKFLOW_STEPS), 'Webhook'] as (WorkflowPlaceholder | 'Webhook')[];
 
-  it('all ten handler entries exist', () => {
+  it('all thirteen handler entries exist', () => {
     expect(() => assertLambdaEntriesExist()).not.toThrow();
-    expect(Object.keys(functions)).toHaveLength(10);
+    expect(Object.keys(functions)).toHaveLength(13);
   });
 
   it('a missing handler fails synth with a message naming it', () => {

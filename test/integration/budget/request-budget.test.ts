@@ -1,12 +1,12 @@
 /**
- * The shared Zendesk request budget against DynamoDB (dynalite): token buckets taken with conditional writes, the
+ * The shared Zendesk request budget against DynamoDB (dynalite): 10 s windows taken with atomic conditional updates, the
  * backfill's share, Zendesk's headers correcting it, and many takers at once never getting more than there is.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { BudgetExhausted, dynamoRequestBudget } from '../../../lambdas/shared/request-budget.js';
+import { budgetTaken, BudgetExhausted, dynamoRequestBudget } from '../../../lambdas/shared/request-budget.js';
 import { withTraffic } from '../../../lambdas/shared/traffic.js';
 
 let server: ReturnType<typeof dynalite>;
@@ -44,69 +44,85 @@ async function drain(take: () => Promise<void>, max = 500): Promise<{ taken: num
 }
 
 describe('the request budget', () => {
-  test('holds 5 % of a minute at once, refills the rest over the minute, and says how long to wait', async () => {
-    let clock = 1_000_000;
+  test('allows a 10 s window its share of the minute, says how long until the next, and starts again there', async () => {
+    let clock = 1_000_000; // 1,000 s: a window starts here
     const budget = dynamoRequestBudget(doc, await table(), { requestsPerMinute: 600, backfillShare: 0.5 }, () => clock);
     const first = await drain(() => budget.take());
-    expect(first.taken).toBe(30); // 5 % of 600
-    expect(first.refusal.retryAfterSeconds).toBe(1); // 1 token at 570/min is ~0.1 s, at least 1
+    expect(first.taken).toBe(100); // 600 per minute: 100 per 10 s
     expect(first.refusal.name).toBe('ZendeskRateLimited');
-    clock += 6_000; // 6 s at 570 per minute: 57 tokens, capped at 30
-    expect((await drain(() => budget.take())).taken).toBe(30);
-    clock += 1_000; // 9.5 tokens
-    expect((await drain(() => budget.take())).taken).toBe(9);
+    expect(first.refusal.retryAfterSeconds).toBe(10);
+    clock += 7_500;
+    const still = await drain(() => budget.take());
+    expect([still.taken, still.refusal.retryAfterSeconds]).toEqual([0, 3]); // 2.5 s left, rounded up
+    clock += 2_500;
+    expect((await drain(() => budget.take())).taken).toBe(100);
   });
 
-  test('no minute of the clock gets more than the limit', async () => {
-    let clock = 60_000 * 1000;
+  test('no minute of the clock gets more than the limit (Zendesk resets its count each minute: ratelimit-reset)', async () => {
+    let clock = 60_000 * 1000; // a minute starts here
     const budget = dynamoRequestBudget(doc, await table(), { requestsPerMinute: 200, backfillShare: 0.5 }, () => clock);
-    let taken = 0;
-    for (let step = 0; step < 600; step++) {
-      taken += (await drain(() => budget.take())).taken;
-      clock += 100;
+    const perSecond: number[] = [];
+    for (let second = 0; second < 180; second++) {
+      perSecond.push((await drain(() => budget.take())).taken);
+      clock += 1000;
     }
-    expect(taken).toBeLessThanOrEqual(200);
-    expect(taken).toBeGreaterThanOrEqual(0.9 * 200);
+    for (let minute = 0; minute < 3; minute++) {
+      const inMinute = perSecond.slice(minute * 60, minute * 60 + 60).reduce((a, b) => a + b, 0);
+      expect(inMinute).toBeLessThanOrEqual(200);
+      expect(inMinute).toBeGreaterThanOrEqual(0.9 * 200);
+    }
+    // Spread over the minute: no second gets more than a window's share.
+    expect(Math.max(...perSecond)).toBeLessThanOrEqual(33);
   });
 
-  test('the backfill gets at most its share; a live request still finds tokens when the backfill has none', async () => {
+  test('the backfill gets at most its share; a live request still finds room when the backfill has none', async () => {
     const clock = 5_000_000;
     const budget = dynamoRequestBudget(doc, await table(), { requestsPerMinute: 1200, backfillShare: 0.25 }, () => clock);
     const backfill = await drain(() => withTraffic('backfill', () => budget.take()));
-    expect(backfill.taken).toBe(15); // 5 % of 300
+    expect(backfill.taken).toBe(50); // a quarter of 200 per window
     const live = await drain(() => withTraffic('live', () => budget.take()));
-    expect(live.taken).toBe(60 - 15); // the backfill's requests came out of the whole budget too
+    expect(live.taken).toBe(200 - 50); // the backfill's requests came out of the whole window too
+    const again = await drain(() => withTraffic('backfill', () => budget.take()));
+    expect(again.taken).toBe(0);
   });
 
-  test("Zendesk's headers correct it: the account's 429 empties it for Retry-After, a low remaining lowers it, the reported limit sizes it; a per-ticket 429 or one without account headers leaves it", async () => {
+  test('the cumulative counts: taken and refused, per traffic class', async () => {
+    const name = await table();
+    const budget = dynamoRequestBudget(doc, name, { requestsPerMinute: 120, backfillShare: 0.5 }, () => 8_000_000);
+    await drain(() => withTraffic('backfill', () => budget.take()));
+    await drain(() => withTraffic('live', () => budget.take()));
+    expect(await budgetTaken(doc, name)).toEqual({ backfill: 10, live: 10, backfillRefused: 1, liveRefused: 1 });
+  });
+
+  test("Zendesk's headers correct it: the account's 429 closes every window until Retry-After, a low remaining closes this one, the reported limit sizes it; a per-ticket 429 or one without account headers leaves it", async () => {
     let clock = 9_000_000;
     const budget = dynamoRequestBudget(doc, await table(), { backfillShare: 0.5 }, () => clock);
-    await budget.observe(200, new Headers({ 'x-rate-limit': '400', 'x-rate-limit-remaining': '399' }));
-    expect((await drain(() => budget.take())).taken).toBe(20); // 5 % of the reported 400
-    clock += 60_000;
+    await budget.observe(200, new Headers({ 'x-rate-limit': '420', 'x-rate-limit-remaining': '399' }));
+    expect((await drain(() => budget.take())).taken).toBe(70); // 420 per minute: 70 per 10 s
+    clock += 10_000;
     // The per-ticket update limit (the account has plenty left) and a bare 429 say nothing of the account.
-    await budget.observe(429, new Headers({ 'retry-after': '600', 'x-rate-limit': '400', 'x-rate-limit-remaining': '250', 'zendesk-ratelimit-per-ticket-updates': 'total=30; remaining=0; resets=600' }));
+    await budget.observe(429, new Headers({ 'retry-after': '600', 'x-rate-limit': '420', 'x-rate-limit-remaining': '250', 'zendesk-ratelimit-per-ticket-updates': 'total=30; remaining=0; resets=600' }));
     await budget.observe(429, new Headers({ 'retry-after': '600' }));
-    expect((await drain(() => budget.take())).taken).toBe(20);
-    clock += 60_000;
-    await budget.observe(429, new Headers({ 'retry-after': '30', 'x-rate-limit': '400', 'x-rate-limit-remaining': '0' }));
-    const refused = await drain(() => budget.take());
-    expect(refused.taken).toBe(0);
-    expect(refused.refusal.retryAfterSeconds).toBeGreaterThanOrEqual(30);
-    clock += 31_000;
-    expect((await drain(() => budget.take())).taken).toBeGreaterThan(0);
-    clock += 60_000;
-    await budget.observe(200, new Headers({ 'ratelimit-limit': '400', 'ratelimit-remaining': '3' }));
-    expect((await drain(() => budget.take())).taken).toBe(3);
+    expect((await drain(() => budget.take())).taken).toBe(70);
+    clock += 10_000;
+    await budget.observe(429, new Headers({ 'retry-after': '30', 'x-rate-limit': '420', 'x-rate-limit-remaining': '0' }));
+    for (const _ of [0, 1, 2]) {
+      expect((await drain(() => budget.take())).taken).toBe(0);
+      clock += 10_000;
+    }
+    expect((await drain(() => budget.take())).taken).toBe(70);
+    clock += 10_000;
+    await budget.observe(200, new Headers({ 'ratelimit-limit': '420', 'ratelimit-remaining': '3' }));
+    expect((await drain(() => budget.take())).taken).toBe(0);
+    clock += 10_000;
+    expect((await drain(() => budget.take())).taken).toBe(70);
   });
 
-  test('many takers at once never get more tokens than the bucket holds', async () => {
-    const budget = dynamoRequestBudget(doc, await table(), { requestsPerMinute: 200, backfillShare: 0.5 }, () => 7_000_000);
-    const outcomes = await Promise.allSettled(Array.from({ length: 40 }, () => budget.take()));
-    // Never more than the 10 there are (a taker that keeps losing the race is told to wait, which is never more).
-    const granted = outcomes.filter((o) => o.status === 'fulfilled').length;
-    expect(granted).toBeLessThanOrEqual(10);
-    expect(granted).toBeGreaterThanOrEqual(8);
+  test('many takers at once never get more than the window allows, and lose nothing to each other', async () => {
+    const budget = dynamoRequestBudget(doc, await table(), { requestsPerMinute: 240, backfillShare: 0.5 }, () => 7_000_000);
+    const outcomes = await Promise.allSettled(Array.from({ length: 60 }, () => budget.take()));
+    // Exactly the 40 there are: an atomic conditional update per take, no write conflict to lose.
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(40);
     expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof BudgetExhausted)).toBe(true);
   });
 });

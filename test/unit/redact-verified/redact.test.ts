@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { redactCommentNow, redactVerified, spentBudgetWaitSeconds, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
+import { redactCommentNow, redactionLags, redactVerified, spentBudgetWaitSeconds, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
 import type { CopyResult } from '../../../lambdas/shared/types.js';
 import { FakeZendesk } from '../../support/fake-zendesk.js';
 
@@ -187,5 +187,19 @@ describe('RedactVerified', () => {
     const result = await redactVerified({ ticketId: '5', copies }, deps);
     expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
     expect(result.records.find((r) => r.attachmentId === 4)?.redacted).toBe(true);
+  });
+});
+
+describe('redaction lag (RedactionLagSeconds)', () => {
+  test('one value per file this pass confirmed redacted, from its copy\'s verifiedAt; none for earlier passes or copies without it', async () => {
+    const { copies, deps } = setup();
+    const verifiedAt = '2026-12-06T10:00:00.000Z';
+    const timed = copies.map((c) => (c.attachmentId === 3 ? c : c.attachmentId === 4 ? c : { ...c, verifiedAt }));
+    const first = await redactVerified({ ticketId: '5', copies: timed }, deps);
+    const now = Date.parse(verifiedAt) + 90_000;
+    // 1 and 2 redacted with a verification time; 4 redacted without one; 3 failed (never redacted).
+    expect(redactionLags(timed, undefined, first.records, now)).toEqual([90, 90]);
+    // The same records carried into a later pass are not measured again.
+    expect(redactionLags(timed, first.records, first.records, now + 60_000)).toEqual([]);
   });
 });
