@@ -152,7 +152,7 @@ export async function checkTickets(services: SoakServices, archive: Archive, sta
     const tags = services.sandbox.ticket(state.ticketId)?.tags ?? [];
     if (tags.includes('vault_processing')) {
       check.stuckProcessing += 1;
-      check.violations.push(`ticket ${state.ticketId}: left vault_processing (last run ${state.last?.name ?? 'none'}: ${state.last?.status ?? '-'})`);
+      check.violations.push(`ticket ${state.ticketId}: left vault_processing (last run ${state.last?.name ?? "none"}: ${state.last?.status ?? "-"} ${state.last?.error ?? ""} ${(state.last?.cause ?? "").slice(0, 160)})`);
     }
     if (complete && state.last?.status === 'SUCCEEDED' && !state.last.alreadyRunning) check.done.add(state.ticketId);
   });

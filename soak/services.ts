@@ -42,7 +42,8 @@ export async function startSoakServices(dataDir: string, options: { perTicketUpd
   const email = 'vault@soak.example';
   const apiToken = randomSecret();
   const sandbox = await startSandboxZendesk({ auth: { email, apiToken }, perTicketUpdateLimit: options.perTicketUpdateLimit });
-  const embedded = await startEmbeddedServices({ AWS_REGION: region, ZENDESK_URL: sandbox.url }, dataDir, { persistS3: false });
+  // No shared request budget: it counts real 10 s windows, and the runner's Waits are shortened (as openLocal's are).
+  const embedded = await startEmbeddedServices({ AWS_REGION: region, ZENDESK_URL: sandbox.url }, dataDir, { persistS3: false, requestBudget: false });
   const s3Url = embedded.env.AWS_ENDPOINT_URL_S3!;
   const s3Proxy = await startFaultProxy({ target: s3Url, classify: (req) => s3Operation(req) });
   const counter = { notifications: 0 };
