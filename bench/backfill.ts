@@ -2,7 +2,8 @@
  * The backfill side of the bench: many tickets through statemachine/backfill.asl.json in the local engine against
  * the sandbox with its account limit ENFORCED (429 with Retry-After past it), every Zendesk request through the
  * shared budget, Wait states in real time (the budget counts real 10 s windows). It measures:
- * - utilisation: API requests the backfill sent / what its share of the budget allowed over the run;
+ * - utilisation: requests the backfill sent that the account's limit counts (not downloads) / what its share of the
+ *   budget allowed over the run;
  * - refused: 429s of the account limit (the budget exists so that there are none);
  * - liveLatencyRatio: a live ticket's time while the backfill runs / the same ticket shape on an idle account;
  * - per shape, the API requests one backfilled ticket costs against the floor 4 + 2P + 2N + C.
@@ -53,7 +54,10 @@ export interface BackfillBenchResult {
   shapes: ShapeCost[];
 }
 
+/** Requests to the API host (the floor counts these: downloads' credentialed GETs too). */
 const API = (sandbox: SandboxZendesk) => sandbox.requests.filter((r) => r.role === 'api').length;
+/** Requests the account's per-minute limit counts (and the budget takes for): not downloads, not OAuth. */
+const LIMITED = (sandbox: SandboxZendesk) => sandbox.requests.filter((r) => r.role === 'api' && r.kind !== 'download' && r.kind !== 'oauth').length;
 
 function shapeOf(shape: TicketShape) {
   const commentsWithFiles = Math.min(shape.comments, shape.attachments);
@@ -115,13 +119,13 @@ export async function backfillBench(options: BackfillBenchOptions): Promise<Back
     while (!finished) {
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       if (finished) break;
-      const before = API(bench.sandbox);
+      const before = LIMITED(bench.sandbox);
       during.push(await liveTicket(bench, live));
-      liveRequests += API(bench.sandbox) - before;
+      liveRequests += LIMITED(bench.sandbox) - before;
     }
     const record = await backfill;
     const seconds = (performance.now() - started) / 1000;
-    const apiRequests = API(bench.sandbox) - liveRequests;
+    const apiRequests = LIMITED(bench.sandbox) - liveRequests;
     const allowedRequests = (options.requestsPerMinute * options.backfillShare * seconds) / 60;
     const report = (record.output ?? {}) as { tickets?: number; succeeded?: number; failed?: number };
     log(`  backfill of ${report.tickets ?? '?'} tickets: ${record.status} in ${seconds.toFixed(1)} s, ${apiRequests} API requests of ${Math.round(allowedRequests)} allowed`);

@@ -32,9 +32,10 @@ export const COUNTED_KINDS: readonly CountedKind[] = ['ticket.get', 'comments.li
  * faults, the per-ticket update budget not exhausted). N files, C comments, P = ceil(C / 100) comment pages:
  * - ticket.get     2      MarkTicket and FinishTicket each read the ticket once: status and `updated_at`
  *                         for the safe_update tag write (the write's own read is that read).
- * - comments.list  2P     ListAttachments and RedactVerified's confirm pass, nothing else.
- * - attachment.get 2N     CopyAttachment reads flags and a fresh content_url; RedactVerified reads a fresh
- *                         content_url for comment_redactions (URLs and names stay out of the state history).
+ * - comments.list  3P     ListAttachments; RedactVerified's own listing before it redacts (the live files and their
+ *                         content_urls, which its checks and comment_redactions need) and its confirm pass.
+ * - attachment.get N      CopyAttachment reads flags and a fresh content_url (URLs and names stay out of the
+ *                         state history; the redaction takes its URLs from its own comment listing).
  * - download       N      the credentialed GET of content_url (302);
  * - content        N      the credential-free GET of the content host (the bytes).
  * - redaction      Cv     one comment_redactions call per comment with verified files (Cv = C here).

@@ -13,7 +13,7 @@ import {
 import { ConfigurationError } from '../lambdas/shared/errors.js';
 import { BACKFILL_RUN_PREFIX } from '../lambdas/shared/traffic.js';
 import { newRunId } from './backfill-local.js';
-import { awsTarget, executionArnOf, ExecutionNotFound, nameOf, regionOfArn } from './executions.js';
+import { awsTarget, executionArnOf, ExecutionNotFound, nameOf, regionOfArn, type RedriveReport } from './executions.js';
 import { formatDuration, formatTime } from './format.js';
 import { UsageError } from './output.js';
 import { DEFAULT_MAX_CONCURRENCY, parseMaxConcurrency, startOptionsOf, type StartOptions } from './backfill-options.js';
@@ -341,17 +341,9 @@ export const MAP_RUN_REDRIVE =
   'An item whose ticket execution exists already finds the name taken and reads how that execution ended (LookUpTicketRun): a ticket whose execution failed fails again and is reported again. ' +
   'To process failed tickets again, start new executions for them: attachment-vault rerun --failed (or redrive each failed bf- execution first, then the backfill).';
 
-export interface BackfillRedriveReport {
+/** `executions redrive`'s report for the backfill's execution, with its run and what its Map Run's redrive does. */
+export interface BackfillRedriveReport extends Omit<RedriveReport, 'ticketId'> {
   runId: string;
-  executionArn: string;
-  redriven: boolean;
-  redriveDate?: string;
-  error?: string;
-  message?: string;
-  status?: string;
-  redriveStatus?: string;
-  redriveStatusReason?: string;
-  hint?: string;
   mapRun: string;
 }
 

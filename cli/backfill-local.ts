@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { ExecutionRecord, HistoryEvent } from '../local/runtime/history.js';
 import type { LocalRuntime } from '../local/runtime/local.js';
 import { startOptionsOf } from './backfill-options.js';
+import type { BackfillReport } from '../lambdas/summarize-backfill/summarize.js';
 import { printJson } from './output.js';
 
 /**
@@ -39,15 +40,9 @@ export function parseBackfillArgs(args: string[], now: Date = new Date()): Backf
   return { ...startOptionsOf(values, {}, now), dryRun: values['dry-run'] ?? false };
 }
 
-/** The document `backfill` prints (the issue's contract). */
-export interface BackfillDocument {
-  runId: string;
-  status: 'SUCCEEDED' | 'FAILED';
-  tickets: number;
-  succeeded: number;
-  failed: number;
-  failedTickets: string[];
-  report: { bucket: string; key: string } | null;
+/** The document `backfill` prints (the issue's contract): SummarizeBackfill's report, or what stopped the run before it. */
+export interface BackfillDocument extends Pick<BackfillReport, 'runId' | 'status' | 'tickets' | 'succeeded' | 'failed' | 'failedTickets'> {
+  report: BackfillReport['report'] | null;
   error?: string;
   cause?: string;
 }
