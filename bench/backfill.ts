@@ -127,8 +127,9 @@ export async function backfillBench(options: BackfillBenchOptions): Promise<Back
     const seconds = (performance.now() - started) / 1000;
     const apiRequests = LIMITED(bench.sandbox) - liveRequests;
     const allowedRequests = (options.requestsPerMinute * options.backfillShare * seconds) / 60;
-    const report = (record.output ?? {}) as { tickets?: number; succeeded?: number; failed?: number };
+    const report = (record.output ?? {}) as { tickets?: number; succeeded?: number; failed?: number; failedTickets?: string[] };
     log(`  backfill of ${report.tickets ?? '?'} tickets: ${record.status} in ${seconds.toFixed(1)} s, ${apiRequests} API requests of ${Math.round(allowedRequests)} allowed`);
+    if (record.status !== 'SUCCEEDED') log(`  backfill ended ${record.status}: ${record.error ?? ''} ${(record.cause ?? '').slice(0, 600)}`);
     const duringMedian = during.length ? median(during) : idle;
     return {
       tickets: report.tickets ?? 0,

@@ -320,7 +320,15 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   pass.commentsLeft = 0;
   const waitSeconds = listed ? await sendRequests(pass, groups, listed) : undefined;
   if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));
-  await confirm(pass, listed);
+  try {
+    await confirm(pass, listed);
+  } catch (error) {
+    // The shared budget refused the confirming listing: the requests are sent and recorded (REQUESTED), so the next
+    // pass lists and confirms them. A budget wait spends no pass.
+    if (!(error instanceof BudgetExhausted)) throw error;
+    pass.budgetWait = true;
+    return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
+  }
   const redacted = [...pass.records.values()].filter((r) => r.redacted).map((r) => String(r.attachmentId));
   if (deps.index && redacted.length > 0) await deps.index.recordRedacted(redacted, new Date((deps.now ?? Date.now)()).toISOString());
   return result(pass, true);
