@@ -34,6 +34,16 @@ export default tseslint.config(
     },
   },
   {
+    // The soak is a script (npm run soak): it may use local/ and cli/, never the test suite.
+    files: ['soak/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/bench/**'], message: 'soak/ (npm run soak) must not import test/ or bench/: move what both need into soak/ or local/.' }] },
+      ],
+    },
+  },
+  {
     // Product code stays in small functions a newcomer can read at once.
     files: ['lambdas/**/*.ts', 'local/**/*.ts', 'cli/**/*.ts', 'infra/**/*.ts'],
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }] },

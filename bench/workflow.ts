@@ -32,9 +32,10 @@ export const COUNTED_KINDS: readonly CountedKind[] = ['ticket.get', 'comments.li
  * faults, the per-ticket update budget not exhausted). N files, C comments, P = ceil(C / 100) comment pages:
  * - ticket.get     2      MarkTicket and FinishTicket each read the ticket once: status and `updated_at`
  *                         for the safe_update tag write (the write's own read is that read).
- * - comments.list  2P     ListAttachments and RedactVerified's confirm pass, nothing else.
- * - attachment.get 2N     CopyAttachment reads flags and a fresh content_url; RedactVerified reads a fresh
- *                         content_url for comment_redactions (URLs and names stay out of the state history).
+ * - comments.list  3P     ListAttachments; RedactVerified's own listing before it redacts (the live files and their
+ *                         content_urls, which its checks and comment_redactions need) and its confirm pass.
+ * - attachment.get N      CopyAttachment reads flags and a fresh content_url (URLs and names stay out of the
+ *                         state history; the redaction takes its URLs from its own comment listing).
  * - download       N      the credentialed GET of content_url (302);
  * - content        N      the credential-free GET of the content host (the bytes).
  * - redaction      Cv     one comment_redactions call per comment with verified files (Cv = C here).
@@ -78,10 +79,10 @@ export function minimumTransitions(attachments: number): number {
 let nextTicketId = 70_000;
 
 /** Creates a ticket of this shape in the sandbox and returns its id. */
-export function seedTicket(sandbox: SandboxZendesk, shape: TicketShape): string {
+export function seedTicket(sandbox: SandboxZendesk, shape: TicketShape, createdAt?: Date): string {
   const ticketId = nextTicketId++;
   while (sandbox.ticket(ticketId)) nextTicketId++;
-  sandbox.createTicket({ id: ticketId, status: 'open', tags: ['vault_archive'] });
+  sandbox.createTicket({ id: ticketId, status: 'open', tags: ['vault_archive'], ...(createdAt ? { createdAt } : {}) });
   const bytes = shape.bytes ?? 16 * 1024;
   const perComment: number[][] = Array.from({ length: shape.comments }, () => []);
   for (let i = 0; i < shape.attachments; i++) perComment[i % shape.comments]!.push(i);
@@ -166,6 +167,8 @@ export async function countedRun(runtime: LocalRuntime, sandbox: SandboxZendesk,
 export interface BenchRuntime {
   runtime: LocalRuntime;
   sandbox: SandboxZendesk;
+  /** Where the runtime keeps its executions (a backfill engine beside it keeps its own there too). */
+  historyDir: string;
   close(): Promise<void>;
 }
 
@@ -175,7 +178,7 @@ export interface BenchRuntime {
  * deferred by Zendesk's per-ticket update budget (30 per 10 minutes) resumes in a fresh window, as it would
  * after the real wait. Sets process.env (the handlers read it).
  */
-export async function openBenchRuntime(options: { waitMs?: number; env?: Record<string, string> } = {}): Promise<BenchRuntime> {
+export async function openBenchRuntime(options: { waitMs?: number; realWaits?: boolean; env?: Record<string, string> } = {}): Promise<BenchRuntime> {
   const { startSandboxZendesk } = await import('../local/sandbox/zendesk.js');
   const { openLocal } = await import('../local/runtime/local.js');
   const credentials = { email: 'bench@sandbox.example', apiToken: 'bench-workflow-token' };
@@ -194,7 +197,7 @@ export async function openBenchRuntime(options: { waitMs?: number; env?: Record<
     runtime = await openLocal({
       env,
       retryIntervalMs: 0,
-      waitMs: options.waitMs ?? 20,
+      ...(options.realWaits ? {} : { waitMs: options.waitMs ?? 20 }),
       persistS3: false,
       seedDemo: false,
       onEvent: (event) => {
@@ -211,6 +214,7 @@ export async function openBenchRuntime(options: { waitMs?: number; env?: Record<
   return {
     runtime,
     sandbox,
+    historyDir: join(dataDir, 'executions'),
     async close() {
       await runtime.close();
       await sandbox.close();

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { ExecutionRecord, HistoryEvent } from '../local/runtime/history.js';
 import type { LocalRuntime } from '../local/runtime/local.js';
+import { startOptionsOf } from './backfill-options.js';
+import type { BackfillReport } from '../lambdas/summarize-backfill/summarize.js';
 import { printJson } from './output.js';
 
 /**
@@ -18,15 +21,28 @@ export interface BackfillOptions {
   dryRun: boolean;
 }
 
-/** The document `backfill` prints (the issue's contract). */
-export interface BackfillDocument {
-  runId: string;
-  status: 'SUCCEEDED' | 'FAILED';
-  tickets: number;
-  succeeded: number;
-  failed: number;
-  failedTickets: string[];
-  report: { bucket: string; key: string } | null;
+/**
+ * `backfill [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--dry-run] [--max-concurrency N]`
+ * (backfill-options.ts; locally the concurrency defaults to 10, not to the stack's BACKFILL_MAX_CONCURRENCY).
+ */
+export function parseBackfillArgs(args: string[], now: Date = new Date()): BackfillOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      since: { type: 'string' },
+      until: { type: 'string' },
+      query: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'max-concurrency': { type: 'string' },
+    },
+    strict: true,
+  });
+  return { ...startOptionsOf(values, {}, now), dryRun: values['dry-run'] ?? false };
+}
+
+/** The document `backfill` prints (the issue's contract): SummarizeBackfill's report, or what stopped the run before it. */
+export interface BackfillDocument extends Pick<BackfillReport, 'runId' | 'status' | 'tickets' | 'succeeded' | 'failed' | 'failedTickets'> {
+  report: BackfillReport['report'] | null;
   error?: string;
   cause?: string;
 }

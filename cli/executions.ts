@@ -38,8 +38,9 @@ export class ExecutionNotFound extends Error {
 const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):stateMachine:([^:\s]+)$/;
 const EXECUTION_ARN = /^arn:([\w-]+):states:([\w-]*):(\d*):execution:([^:\s]+):([^:\s]+)$/;
 const EXECUTION_NAME = /^[^\s:/]{1,80}$/;
-/** zd-<ticket>-… (webhook), run-<ticket>-… (CLI), rerun-<ticket>-… (operator). */
+/** zd-<ticket>-… (webhook), run-<ticket>-… (CLI), rerun-<ticket>-… (operator), bf-<runId>-<ticket> (backfill). */
 const TICKET_IN_NAME = /^(?:zd|run|rerun)-([1-9]\d{0,19})-/;
+const TICKET_IN_BACKFILL_NAME = /^bf-[0-9A-Za-z_-]+-([1-9]\d{0,19})$/;
 
 export function historyDirOf(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.ATTACHMENT_VAULT_DATA_DIR ?? '.local', 'executions');
@@ -87,7 +88,7 @@ export function nameOf(nameOrArn: string): string {
 }
 
 export function ticketIdOfName(name: string): string | undefined {
-  return TICKET_IN_NAME.exec(name)?.[1];
+  return TICKET_IN_NAME.exec(name)?.[1] ?? TICKET_IN_BACKFILL_NAME.exec(name)?.[1];
 }
 
 export function ticketIdOfInput(input: unknown): string | undefined {

@@ -19,6 +19,18 @@ const USAGE = `Usage:
                                                 resume a failed execution where it failed (AWS only)
   attachment-vault rerun --ticket <id> [--local]
                                                 a new execution for the ticket
+  attachment-vault rerun --failed [--since 7d] [--starts-per-minute 30] [--local]
+                                                a new execution for every ticket whose latest execution in the window
+                                                failed, timed out or was aborted (at a bounded pace); prints a summary
+  attachment-vault backfill [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--max-concurrency 10]
+                            [--dry-run]         the whole backfill in the local engine; prints one JSON document
+  attachment-vault backfill start [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--query "<terms>"] [--max-concurrency N]
+                                                start the deployed backfill; prints its runId, execution and console link
+  attachment-vault backfill status <runId> [--watch] [--json]
+                                                tickets done / failed / remaining, requests used, ETA
+  attachment-vault backfill throttle <runId> --max-concurrency N
+                                                change how many tickets the running backfill runs at once
+  attachment-vault backfill redrive <runId>     resume a failed backfill (its Map Run: failed items run again)
 ${ARCHIVE_USAGE}
   attachment-vault viewer [--port 8788]         the archive viewer on 127.0.0.1, with a local sign-in stand-in
 
@@ -27,7 +39,9 @@ ZENDESK_CONTENT_HOSTS, ARCHIVE_BUCKET, AWS_REGION, AWS_ENDPOINT_URL_S3, S3_FORCE
 NOTIFY_FORMAT, ZENDESK_WEBHOOK_SECRET. Without ZENDESK_URL the embedded sandbox Zendesk and S3 are used
 (zendesk setup needs ZENDESK_URL). executions/rerun use the deployed state machine (STATE_MACHINE_ARN or
 --state-machine-arn, AWS credentials as for the AWS CLI), or with --local the local engine's histories in
-ATTACHMENT_VAULT_DATA_DIR (default .local). archive uses the deployed archive (ARCHIVE_BUCKET, ARCHIVE_INDEX_TABLE,
+ATTACHMENT_VAULT_DATA_DIR (default .local). backfill start|status|throttle|redrive use the deployed backfill
+(BACKFILL_STATE_MACHINE_ARN or --state-machine-arn; BACKFILL_MAX_CONCURRENCY, ZENDESK_BUDGET_TABLE: the stack's
+outputs). archive uses the deployed archive (ARCHIVE_BUCKET, ARCHIVE_INDEX_TABLE,
 ARCHIVE_AUDIT_TABLE, ARCHIVE_SIGNER_ROLE_ARN, ARCHIVE_ERASER_ROLE_ARN, ARCHIVE_READER_ROLE_ARN), or with --local (and
 viewer) the one under ATTACHMENT_VAULT_DATA_DIR, where the actor is ATTACHMENT_VAULT_ACTOR or the OS user.
 Exit codes: 0 succeeded, 1 failed, 2 usage or configuration error.`;
@@ -165,9 +179,21 @@ async function executions(args: string[]): Promise<number> {
 async function rerun(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ticket: { type: 'string' }, local: { type: 'boolean', default: false }, 'state-machine-arn': { type: 'string' } },
+    options: {
+      ticket: { type: 'string' },
+      failed: { type: 'boolean', default: false },
+      since: { type: 'string' },
+      'starts-per-minute': { type: 'string' },
+      local: { type: 'boolean', default: false },
+      'state-machine-arn': { type: 'string' },
+    },
     strict: true,
   });
+  if (values.failed) {
+    if (values.ticket !== undefined) throw new UsageError('rerun takes --ticket <id> or --failed, not both');
+    return rerunFailedCommand(values);
+  }
+  if (values.since !== undefined || values['starts-per-minute'] !== undefined) throw new UsageError('--since and --starts-per-minute go with rerun --failed');
   const ticketId = ticketOf(values.ticket);
   if (values.local) return runLocally(ticketId, 'rerun');
   const { awsTarget, rerunOnAws } = await import('./executions.js');
@@ -176,6 +202,61 @@ async function rerun(args: string[]): Promise<number> {
   printJson(report);
   stderr(`started ${report.executionName}: attachment-vault executions show ${report.executionName}`);
   return 0;
+}
+
+/** `rerun --failed`: on AWS at a bounded pace, or (--local) one local execution after the other. */
+async function rerunFailedCommand(values: { since?: string; 'starts-per-minute'?: string; local?: boolean; 'state-machine-arn'?: string }): Promise<number> {
+  const ex = await import('./executions.js');
+  const { rerunFailed, DEFAULT_STARTS_PER_MINUTE, MAX_STARTS_PER_MINUTE } = await import('./rerun-failed.js');
+  const { progressWriter } = await import('./progress.js');
+  const since = ex.parseSince(values.since ?? '7d')!;
+  const startsPerMinute = values['starts-per-minute'] === undefined ? DEFAULT_STARTS_PER_MINUTE : Number(values['starts-per-minute']);
+  if (!Number.isInteger(startsPerMinute) || startsPerMinute < 1 || startsPerMinute > MAX_STARTS_PER_MINUTE) throw new UsageError(`--starts-per-minute must be 1-${MAX_STARTS_PER_MINUTE}`);
+  const progress = progressWriter(process.stderr);
+  const onProgress = progress ? (done: number, total: number) => progress(`rerun --failed: ${done}/${total} tickets`, done === total) : undefined;
+  if (values.local) {
+    const { openLocal } = await import('../local/runtime/local.js');
+    const { runTicket } = await import('./run.js');
+    const runtime = await openLocal({ seedDemo: !process.env.ZENDESK_URL });
+    try {
+      const report = await rerunFailed({ kind: 'local', historyDir: ex.historyDirOf(process.env) }, since, { startsPerMinute }, {
+        rerun: async (ticketId) => {
+          const document = await runTicket(runtime, ticketId, 'rerun');
+          return { executionName: document.executionName, status: document.status };
+        },
+        ...(onProgress ? { onProgress } : {}),
+      });
+      printJson(report);
+      return report.refused.length === 0 && report.started.every((s) => s.status === 'SUCCEEDED') ? 0 : 1;
+    } finally {
+      await runtime.close();
+    }
+  }
+  const target = ex.awsTarget(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {});
+  const report = await rerunFailed(target, since, { startsPerMinute }, {
+    rerun: async (ticketId) => {
+      const started = await ex.rerunOnAws(target, ticketId);
+      return { executionName: started.executionName, executionArn: started.executionArn };
+    },
+    ...(onProgress ? { onProgress } : {}),
+  });
+  printJson(report);
+  stderr(`started ${report.started.length} of ${report.failedTickets} failed tickets${report.skipped.length ? `, skipped ${report.skipped.length}` : ''}${report.refused.length ? `, ${report.refused.length} refused` : ''}`);
+  return report.refused.length === 0 ? 0 : 1;
+}
+
+/** `backfill start|status|throttle|redrive` on AWS (backfill-aws.ts); without a subcommand, the local backfill. */
+async function backfill(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const aws = await import('./backfill-aws.js');
+  if (sub && !sub.startsWith('-')) {
+    if (!aws.BACKFILL_AWS_COMMANDS.has(sub)) throw new UsageError(`Unknown command "backfill ${sub}"`);
+    const { progressWriter } = await import('./progress.js');
+    const progress = progressWriter(process.stderr);
+    return aws.backfillAwsCommand(sub, rest, { printJson, printLine, log: stderr, env: process.env, ...(progress ? { progress } : {}) });
+  }
+  const { parseBackfillArgs, runBackfillLocally } = await import('./backfill-local.js');
+  return runBackfillLocally(parseBackfillArgs(args));
 }
 
 /** Runs one command and returns its exit code once its output is written (the launcher exits with it). */
@@ -191,6 +272,8 @@ async function runCommand(argv: string[]): Promise<number> {
   reserveStdout();
   // The in-process handlers log at WARN locally unless asked otherwise (set before any handler is loaded).
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // Nor do they write metrics (EMF lines for CloudWatch): stdout is the command's document.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stderr.write(`${USAGE}\n`);
@@ -231,6 +314,8 @@ async function runCommand(argv: string[]): Promise<number> {
         return await executions(rest);
       case 'rerun':
         return await rerun(rest);
+      case 'backfill':
+        return await backfill(rest);
       case 'archive': {
         const { archive } = await import('./archive.js');
         return await archive(rest);

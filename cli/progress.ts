@@ -55,3 +55,14 @@ export function copyProgress(stream: ProgressStream): ((event: HistoryEvent) => 
     }
   };
 }
+
+/**
+ * One progress line rewritten in place (carriage return + erase), ended with a newline when `end`: for long commands
+ * (`backfill status --watch`, `rerun --failed`). Undefined when the stream is not a terminal.
+ */
+export function progressWriter(stream: ProgressStream): ((line: string, end?: boolean) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  return (line, end = false) => {
+    stream.write(`\r\x1b[2K${line}${end ? '\n' : ''}`);
+  };
+}

@@ -6,6 +6,7 @@ import { ArchiveIndexStore } from './constructs/archive-index.js';
 import { ArchiveRoles } from './constructs/archive-roles.js';
 import { ArchiveViewer } from './constructs/viewer.js';
 import { Backfill } from './constructs/backfill.js';
+import { VaultDashboard } from './constructs/dashboard.js';
 import { IdempotencyStore } from './constructs/idempotency.js';
 import { Ingress } from './constructs/ingress.js';
 import { Observability } from './constructs/observability.js';
@@ -34,6 +35,7 @@ export interface AttachmentVaultStackProps extends StackProps {
  * | Viewer        | viewer HTTP API, JWT authorizer (Cognito or OIDC), viewer Lambda     |
  * | RequestBudget | the Zendesk request budget table every Zendesk-calling function takes from |
  * | Backfill      | backfill state machine (Export Search → Distributed Map of tickets), its three Lambdas |
+ * | Dashboard     | CloudWatch dashboard: the alarms, both machines' executions, the steps' metrics |
  */
 export class AttachmentVaultStack extends Stack {
   readonly archive: Archive;
@@ -47,6 +49,7 @@ export class AttachmentVaultStack extends Stack {
   readonly viewer: ArchiveViewer;
   readonly budget: RequestBudgetStore;
   readonly backfill: Backfill;
+  readonly dashboard: VaultDashboard;
 
   constructor(scope: Construct, id: string, props: AttachmentVaultStackProps) {
     super(scope, id, props);
@@ -114,6 +117,13 @@ export class AttachmentVaultStack extends Stack {
       api: this.ingress.api,
       alarmEmail: config.alarmEmail,
       executionConsoleUrl,
+    });
+
+    this.dashboard = new VaultDashboard(this, 'Dashboard', {
+      ticketStateMachine: this.workflow.stateMachine,
+      backfillStateMachine: this.backfill.stateMachine,
+      alarms: this.observability.alarms,
+      service: environment.POWERTOOLS_SERVICE_NAME!,
     });
 
     if (config.zendeskUrl === `https://${PLACEHOLDER_SUBDOMAIN}.zendesk.com`) {

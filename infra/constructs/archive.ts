@@ -30,6 +30,8 @@ export const RUNS_PREFIX = 'runs/';
 
 /** The backfill's files: backfill/<runId>/tickets.jsonl and report.json, and its Map Run's results. */
 export const BACKFILL_PREFIX = 'backfill/';
+/** SelectTickets' parts: the one place below the archive a role other than the eraser may delete. */
+export const BACKFILL_PARTS = `${BACKFILL_PREFIX}*/parts/*`;
 
 /** How long a run's working files stay (a redrive is possible for 14 days). */
 export const RUN_FILES_DAYS = 30;
@@ -220,7 +222,8 @@ export class Archive extends Construct {
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention'],
-        resources: [this.bucket.arnForObjects('*')],
+        // Everything but SelectTickets' working parts (backfill/<runId>/parts/…), which it deletes once joined.
+        notResources: [this.bucket.arnForObjects(BACKFILL_PARTS)],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': erasers } },
       }),
     );
@@ -316,6 +319,16 @@ export class Archive extends Construct {
       new PolicyStatement({ sid: `${sid}Key`, actions: keyActions, resources: [this.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': this.s3Service() } } }),
     );
     if (access.read || access.multipart) this.runFileReaderArns.push(role.roleArn);
+  }
+
+  /**
+   * SelectTickets' working files: it lists the run's prefix, writes sorted parts and joins them (multipart) into the
+   * manifest, reads its parts and marker back, and deletes the parts once joined (backfill/<runId>/parts/… only).
+   */
+  grantBackfillSelection(role: IRole): void {
+    this.grantRunFiles(role, { read: true, write: true, multipart: true }, BACKFILL_PREFIX);
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ListBackfillFiles', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${BACKFILL_PREFIX}*`] } } }));
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'DeleteBackfillParts', actions: ['s3:DeleteObject'], resources: [this.bucket.arnForObjects(BACKFILL_PARTS)] }));
   }
 
   /** cdk-nag's finding id for the runs/* (or another prefix's) resource. */

@@ -51,19 +51,15 @@ export class Backfill extends Construct {
     budget.grantTake(this.select);
     this.lookUp = fn('LookUpTicketRun', LAMBDA_ENTRIES.lookUpTicketRun, "attachment-vault LookUpTicketRun: how a ticket's backfill execution ended", 50, { TICKET_STATE_MACHINE_ARN: ticketStateMachine.stateMachineArn });
     this.summarize = fn('SummarizeBackfill', LAMBDA_ENTRIES.summarizeBackfill, "attachment-vault SummarizeBackfill: the backfill's report", 240);
-    // SelectTickets writes sorted parts, lists a run's parts, reads them back to join them into the manifest (an upload
-    // in parts, aborted if it fails) and reads its selection marker: the deployed check found ListObjectsV2, GetObject
-    // and the key's Decrypt through S3 refused when it was granted writes only.
-    for (const [step, access] of [[this.select, { read: true, write: true }], [this.summarize, { read: true, write: true }]] as const) {
+    for (const step of [this.select, this.summarize]) {
       step.fn.addEnvironment('ARCHIVE_BUCKET', archive.bucket.bucketName);
       step.fn.addEnvironment('SSE_KMS_KEY_ID', archive.key.keyArn);
-      archive.grantRunFiles(step.role, access, BACKFILL_PREFIX);
+      if (step === this.select) {
+        archive.grantBackfillSelection(step.role);
+        Validations.of(step).acknowledge({ id: archive.runFilesWildcardFinding(`${BACKFILL_PREFIX}*/parts/`), reason: "SelectTickets deletes its joined parts, backfill/<runId>/parts/…: keys known only at run time." });
+      } else archive.grantRunFiles(step.role, { read: true, write: true }, BACKFILL_PREFIX);
       Validations.of(step).acknowledge({ id: archive.runFilesWildcardFinding(BACKFILL_PREFIX), reason: 'Backfill files are keyed backfill/<runId>/…, known only at run time.' });
     }
-    this.select.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'AbortManifestUpload', actions: ['s3:AbortMultipartUpload'], resources: [archive.bucket.arnForObjects(`${BACKFILL_PREFIX}*`)] }));
-    // Not limited by s3:prefix: S3 answers a missing key (the marker, before the selection is joined) with 404 only to a
-    // caller allowed s3:ListBucket on the bucket, a check that has no prefix; limited, the marker's absence is a 403.
-    this.select.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ListBackfillFiles', actions: ['s3:ListBucket'], resources: [archive.bucket.bucketArn] }));
     const ticketExecutions = this.executionsOf(ticketStateMachine.stateMachineName, `${BACKFILL_EXECUTION_PREFIX}*`);
     this.lookUp.role.addToPrincipalPolicy(new PolicyStatement({ sid: 'BackfillTicketRuns', actions: ['states:DescribeExecution'], resources: [ticketExecutions] }));
     for (const step of [this.select, this.lookUp, this.summarize]) {

@@ -283,7 +283,9 @@ async function upload(deps: CopyDeps, attachment: ZendeskAttachment, unverifiedK
 async function archive(deps: CopyDeps): Promise<CopyResult> {
   const { attachment, keys } = await readAttachment(deps);
   const earlier = await earlierCopy(deps, attachment, keys);
-  const { versionId, ...result } = 'outcome' in earlier ? earlier : await upload(deps, attachment, earlier.unverifiedKeys);
+  const { versionId, ...verified } = 'outcome' in earlier ? earlier : await upload(deps, attachment, earlier.unverifiedKeys);
+  const verifiedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const result: CopyResult = { ...verified, verifiedAt };
   // The one place the index learns of a verified copy (archived or already archived); the file name goes only there.
   if (deps.index && result.s3Key && result.sha256) {
     const context = deps.input.ticketContext ?? {};
@@ -301,7 +303,7 @@ async function archive(deps: CopyDeps): Promise<CopyResult> {
       ...(result.crc32 ? { crc32: result.crc32 } : {}),
       s3Key: result.s3Key,
       ...(versionId ? { versionId } : {}),
-      archivedAt: (deps.now ?? (() => new Date()))().toISOString(),
+      archivedAt: verifiedAt,
       ...(deps.input.executionName ? { executionName: deps.input.executionName } : {}),
     });
   }

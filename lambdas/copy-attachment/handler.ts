@@ -6,6 +6,7 @@ import { archiveIndexFromEnv } from '../shared/archive-index.js';
 import type { Env } from '../shared/config.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
 import { logger } from '../shared/logger.js';
+import { countCopy } from '../shared/metrics.js';
 import { createS3Client } from '../shared/s3.js';
 import { step } from '../shared/step.js';
 import type { CopyInput, CopyResult } from '../shared/types.js';
@@ -68,5 +69,8 @@ export const handler = step<unknown, CopyResult | (Record<string, unknown> & Wai
   if (context) copier.config.registerLambdaContext(context as Context);
   const waits = (event as { zendeskWaits?: unknown }).zendeskWaits;
   const result = await waitingForZendesk(waits, async () => asSeenBy(await copier.copyOnce(input), input));
-  return isWaitRequest(result) ? { ...(event as Record<string, unknown>), ...result } : result;
+  if (isWaitRequest(result)) return { ...(event as Record<string, unknown>), ...result };
+  // A replayed result (a retry after a lost response) counts again: rare, and a metric, not the archive's record.
+  countCopy(result.outcome, result.bytes ?? 0);
+  return result;
 });

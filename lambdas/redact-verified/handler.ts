@@ -6,6 +6,7 @@ import { archiveWriterSettings } from '../shared/archive.js';
 import { archiveIndexFromEnv } from '../shared/archive-index.js';
 import { InvalidInput } from '../shared/errors.js';
 import { idempotencyConfig, idempotencyPersistence } from '../shared/idempotency.js';
+import { recordRedactionLag } from '../shared/metrics.js';
 import { createS3Client } from '../shared/s3.js';
 import { isRecord, parseExecution, step } from '../shared/step.js';
 import { parseCopyResults, parseRedactionRecords } from '../shared/copies.js';
@@ -14,7 +15,7 @@ import { parseTicketId } from '../shared/ids.js';
 import type { RedactInput, RedactResult, RedactState } from '../shared/types.js';
 import { zendeskFromEnv } from '../shared/zendesk/from-env.js';
 import { checkCopyForRedaction } from './check.js';
-import { redactCommentNow, redactVerified, type CommentRedaction, type RedactDeps } from './redact.js';
+import { redactCommentNow, redactionLags, redactVerified, type CommentRedaction, type RedactDeps } from './redact.js';
 
 /**
  * The thin Lambda door of RedactVerified: validate, then redactVerified() with the clients of this container.
@@ -95,5 +96,6 @@ export const handler = step('RedactVerified', async (event: unknown, context): P
   const copies = parseCopyResults(await files.read(parseRunFileRef(event.copies.file, files.bucket, 'copies.file')));
   const redaction = await previousPass(event.redaction, files);
   const result = await redactVerified({ ticketId, copies, ...(redaction ? { redaction } : {}) }, { ...runner.deps(ticketId), zendesk: await zendeskFromEnv() });
+  for (const seconds of redactionLags(copies, redaction?.records, result.records, Date.now())) recordRedactionLag(seconds);
   return stateOf(result, await files.write(executionName, 'redaction', result.records));
 });

@@ -320,8 +320,31 @@ export async function redactVerified(input: RedactInput, deps: RedactDeps): Prom
   pass.commentsLeft = 0;
   const waitSeconds = listed ? await sendRequests(pass, groups, listed) : undefined;
   if (waitSeconds !== undefined) return result(pass, false, Math.min(Math.max(1, Math.ceil(waitSeconds)), deps.maxWaitSeconds));
-  await confirm(pass, listed);
+  try {
+    await confirm(pass, listed);
+  } catch (error) {
+    // The shared budget refused the confirming listing: the requests are sent and recorded (REQUESTED), so the next
+    // pass lists and confirms them. A budget wait spends no pass.
+    if (!(error instanceof BudgetExhausted)) throw error;
+    pass.budgetWait = true;
+    return result(pass, false, Math.min(Math.max(1, Math.ceil(error.retryAfterSeconds)), deps.maxWaitSeconds));
+  }
   const redacted = [...pass.records.values()].filter((r) => r.redacted).map((r) => String(r.attachmentId));
   if (deps.index && redacted.length > 0) await deps.index.recordRedacted(redacted, new Date((deps.now ?? Date.now)()).toISOString());
   return result(pass, true);
+}
+
+/**
+ * Seconds from each copy's verification (CopyResult.verifiedAt) to its redaction confirmed by this pass: one value per
+ * file redacted now, none for files an earlier pass confirmed or copies without a verification time.
+ */
+export function redactionLags(copies: readonly CopyResult[], previous: readonly RedactionRecord[] | undefined, records: readonly RedactionRecord[], now: number): number[] {
+  const before = new Set((previous ?? []).filter((r) => r.redacted).map((r) => r.attachmentId));
+  const verifiedAt = new Map(copies.filter((c) => c.verifiedAt).map((c) => [c.attachmentId, Date.parse(c.verifiedAt!)]));
+  const lags: number[] = [];
+  for (const r of records) {
+    const at = verifiedAt.get(r.attachmentId);
+    if (r.redacted && !before.has(r.attachmentId) && at !== undefined && Number.isFinite(at)) lags.push(Math.max(0, (now - at) / 1000));
+  }
+  return lags;
 }

@@ -8,8 +8,10 @@ import { selectTickets } from './select.js';
 let files: SelectionFiles | undefined;
 
 /**
- * The thin door of SelectTickets: `{runId, since, until, query?, windowDays?, progress?}` → the manifest, or the
- * progress to call it again with (select.ts). The Lambda's remaining time decides when it hands back its progress.
+ * The thin door of SelectTickets: `{runId, since, until, query, progress, traffic: 'backfill'}` (input.ts) →
+ * `{done: true, manifest, tickets, windows}`, or `{done: false, progress}` / `{done: false, waitSeconds, progress}` to be
+ * called again with (select.ts). The Lambda's remaining time decides when it hands back its progress; step() runs it
+ * as backfill traffic (the event's `traffic`).
  */
 export const handler = step('SelectTickets', async (event: unknown, context) => {
   const input = parseSelectInput(event);

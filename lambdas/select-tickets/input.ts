@@ -3,8 +3,10 @@ import { InvalidInput } from '../shared/errors.js';
 import { isRecord } from '../shared/step.js';
 
 /**
- * SelectTickets' input, checked at the door: `{runId, since, until, query?, windowDays?, progress?}`. The progress is
- * this step's own earlier answer, handed back by the state machine; it is checked like any other input.
+ * SelectTickets' input, checked at the door: `{runId, since, until, query, progress, traffic: 'backfill', windowDays?}`
+ * as statemachine/backfill.asl.json passes it. The first call's progress is `{}` (Begin), a query may be null or empty
+ * (the default terms); the progress is this step's own earlier answer, handed back by the state machine, and is checked
+ * like any other input. Every refusal is InvalidInput naming the field.
  */
 
 export interface SelectInput {
@@ -14,7 +16,7 @@ export interface SelectInput {
   until: number;
   /** The search terms sent to Zendesk, before each window's own `created>=… created<…`. */
   query: string;
-  /** Length of a date window, in days (1-366, default 7). */
+  /** Length of a date window, in days (1-366, default 31): the longest a sparse window grows. */
   windowDays: number;
   progress?: SelectProgress;
 }
@@ -67,7 +69,7 @@ function parseDay(value: unknown, field: string): number {
  * refused (Export Search takes it in filter[type] and errors on it), and so are `created` terms: the windows own them.
  */
 export function effectiveQuery(value: unknown): string {
-  if (value !== undefined && typeof value !== 'string') throw new InvalidInput('query must be a string of search terms');
+  if (value !== undefined && value !== null && typeof value !== 'string') throw new InvalidInput('query must be a string of search terms');
   const query = (value ?? '').trim().replace(/\s+/g, ' ');
   if (query.length > MAX_QUERY) throw new InvalidInput(`query must be at most ${MAX_QUERY} characters`);
   const terms = query === '' ? [] : query.split(' ');
@@ -90,8 +92,9 @@ function parseSession(value: unknown): SessionProgress | undefined {
   return { cursor: s.cursor, startedAt: s.startedAt, results: s.results, ascending: s.ascending, ...(last ? { last: [last[0], last[1]] as [number, string] } : {}) };
 }
 
+/** The progress to go on from; undefined for a fresh start (absent, null, or the `{}` the state machine begins with). */
 export function parseProgress(value: unknown, since: number, until: number): SelectProgress | undefined {
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null || (isRecord(value) && Object.keys(value).length === 0)) return undefined;
   const p = isRecord(value) ? value : {};
   const fields = [p.from, p.to, p.span, p.parts, p.windows, p.found, p.waits];
   if (p.v !== 1 || typeof p.selection !== 'string' || !/^[0-9a-f]{16}$/.test(p.selection) || (p.phase !== 'select' && p.phase !== 'join') || !fields.every(count)) {
@@ -115,13 +118,17 @@ export function parseProgress(value: unknown, since: number, until: number): Sel
   };
 }
 
+export const DEFAULT_WINDOW_DAYS = 31;
+
 export function parseSelectInput(event: unknown): SelectInput {
-  if (!isRecord(event)) throw new InvalidInput('SelectTickets expects {runId, since, until, query?, windowDays?, progress?}');
+  if (!isRecord(event)) throw new InvalidInput('SelectTickets expects {runId, since, until, query, progress, traffic}');
+  // The step selects for the backfill only: its Export Search requests count against the backfill's share.
+  if (event.traffic !== undefined && event.traffic !== 'backfill') throw new InvalidInput('traffic must be "backfill" (or absent)');
   const runId = parseRunId(event.runId);
   const since = parseDay(event.since, 'since');
   const until = parseDay(event.until, 'until');
   if (until <= since) throw new InvalidInput('until must be after since (until is exclusive)');
-  const windowDays = event.windowDays ?? 7;
+  const windowDays = event.windowDays ?? DEFAULT_WINDOW_DAYS;
   if (typeof windowDays !== 'number' || !Number.isInteger(windowDays) || windowDays < 1 || windowDays > 366) {
     throw new InvalidInput('windowDays must be an integer from 1 to 366');
   }

@@ -10,6 +10,7 @@ import type { AttachmentRef, CopyResult, Outcome, RedactionRecord } from './type
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['archived', 'already_archived', 'skipped', 'failed']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const CRC32_BASE64 = /^[A-Za-z0-9+/]{6}==$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 function id(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new InvalidInput(`${what} must be a positive integer`);
@@ -34,6 +35,7 @@ export function parseCopyResult(value: unknown): CopyResult {
     crc32: optionalString(value.crc32, CRC32_BASE64),
     contentType: optionalString(value.contentType),
     reason: optionalString(value.reason),
+    verifiedAt: optionalString(value.verifiedAt, ISO_TIME),
   };
   const bytes = typeof value.bytes === 'number' && Number.isSafeInteger(value.bytes) && value.bytes >= 0 ? value.bytes : undefined;
   return {

@@ -258,9 +258,32 @@ export const IDEMPOTENCY_ERRORS = {
   IdempotencyKeyError: false,
 } as const;
 
+/**
+ * What the `arn:aws:states:::states:startExecution.sync:2` integration (the backfill's RunTicket) fails with, besides
+ * the child's own end (`States.TaskFailed`): StartExecution's failures as Step Functions names them for its service
+ * integrations (`StepFunctions.<Exception>`), with whether a retry may help. A name already taken
+ * (`ExecutionAlreadyExistsException`) is permanent for that name: the backfill catches it and looks the execution up.
+ */
+export const START_EXECUTION_ERRORS = {
+  'StepFunctions.ExecutionAlreadyExistsException': false,
+  'StepFunctions.ExecutionLimitExceededException': true,
+  'StepFunctions.ThrottlingException': true,
+  'StepFunctions.ServiceException': true,
+  'StepFunctions.SdkClientException': true,
+  'StepFunctions.InvalidNameException': false,
+  'StepFunctions.InvalidExecutionInputException': false,
+  'StepFunctions.StateMachineDoesNotExistException': false,
+  'States.TaskFailed': false,
+} as const;
+
+/** The errors of each Step Functions service integration a Task may use (every other Task is a Lambda function). */
+export const INTEGRATION_ERRORS: Record<string, Readonly<Record<string, boolean>>> = {
+  'arn:aws:states:::states:startExecution.sync:2': START_EXECUTION_ERRORS,
+};
+
 /** Names AWS defines (the ASL may match these besides the vocabulary). */
 export function isAwsDefinedError(name: string): boolean {
-  return name.startsWith('States.') || name.startsWith('Lambda.') || name === 'Sandbox.Timedout' || name in IDEMPOTENCY_ERRORS;
+  return name.startsWith('States.') || name.startsWith('Lambda.') || name === 'Sandbox.Timedout' || name in IDEMPOTENCY_ERRORS || name in START_EXECUTION_ERRORS;
 }
 
 /** Every VaultError class, by name: the vocabulary as data (for tests and tools). */
@@ -312,6 +335,8 @@ export const ZENDESK_CALL_ERRORS = [
   'ZendeskRateLimited',
   'ZendeskUnavailable',
   'ZendeskRequestFailed',
+  // The shared request budget's table (request-budget.ts), taken from before every Zendesk request.
+  'StateStoreUnavailable',
 ] as const satisfies readonly VaultErrorName[];
 
 /** The names a step's retriers must cover: its retryable errors, and interruptions when it is idempotent. */

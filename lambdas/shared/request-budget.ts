@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { requestBudgetSettings, type Env, type RequestBudgetSettings } from './config.js';
 import { StateStoreUnavailable, ZendeskRateLimited } from './errors.js';
 import { logger } from './logger.js';
+import { countBudget } from './metrics.js';
 import { currentTraffic, type Traffic } from './traffic.js';
 
 /**
@@ -22,7 +23,8 @@ import { currentTraffic, type Traffic } from './traffic.js';
  * - Zendesk's own headers correct it: `ratelimit-remaining` / `x-rate-limit-remaining` below 5 % of the limit fills
  *   the current window; the account's own 429 (isAccountLimit) fills every window until its Retry-After has passed.
  * - Cumulative counts per traffic class (`budget#taken`: live, backfill, refused…) feed `backfill status`.
- * A request that finds no room is not sent: ZendeskRateLimited with the seconds until the next window (fromBudget),
+ * A request that finds no room is not sent: ZendeskRateLimited with the seconds until a random moment of the next window
+ * (fromBudget),
  * which the steps turn into a Wait state (waits.ts) rather than a sleeping Lambda.
  */
 
@@ -116,8 +118,11 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
 
   async function refuse(traffic: Traffic, at: number, windowStart: number): Promise<never> {
     const wait = (windowStart + WINDOW_SECONDS) * 1000 - at;
+    countBudget('refused');
     await count(doc, table, `${traffic}Refused`);
-    throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${(wait / 1000).toFixed(1)} s`, Math.max(1, Math.ceil(wait / 1000)));
+    // Spread over the next window: every refused step waking at its first second would find it full again.
+    const spread = Math.floor(Math.random() * WINDOW_SECONDS);
+    throw new BudgetExhausted(`Zendesk request budget: ${traffic} traffic has no request left for ${(wait / 1000).toFixed(1)} s`, Math.max(1, Math.ceil(wait / 1000)) + spread);
   }
 
   async function take(traffic: Traffic): Promise<void> {
@@ -134,6 +139,7 @@ export function dynamoRequestBudget(doc: DynamoDBDocumentClient, table: string, 
       if (error instanceof ZendeskRateLimited) throw error;
       throw new StateStoreUnavailable(`Zendesk request budget: DynamoDB failed (${error instanceof Error ? error.name : 'Error'})`);
     }
+    countBudget('used');
     await count(doc, table, traffic);
   }
 

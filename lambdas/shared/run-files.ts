@@ -65,42 +65,31 @@ export interface RunFiles {
 }
 
 export function runFiles(s3: S3Client, bucket: string, sseKmsKeyId?: string): RunFiles {
+  /** One JSON document, encrypted with SSE_KMS_KEY_ID when set; S3 failures are ArchiveUnavailable. */
+  async function put(key: string, value: unknown): Promise<RunFileRef> {
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(value),
+          ContentType: 'application/json',
+          ...(sseKmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sseKmsKeyId } : {}),
+        }),
+      );
+    } catch (error) {
+      throw archiveUnavailable('PutObject', error);
+    }
+    return { bucket, key };
+  }
+
   return {
     bucket,
-    async write(executionName, name, value) {
-      const key = runFileKey(executionName, name);
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: JSON.stringify(value),
-            ContentType: 'application/json',
-            ...(sseKmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sseKmsKeyId } : {}),
-          }),
-        );
-      } catch (error) {
-        throw archiveUnavailable('PutObject', error);
-      }
-      return { bucket, key };
-    },
+    write: (executionName, name, value) => put(runFileKey(executionName, name), value),
     async writeBackfill(runId, name, value) {
       const key = `backfill/${runId}/${name}`;
       if (!BACKFILL_KEY.test(key)) throw new InvalidInput('runId and name must make a backfill file key');
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: JSON.stringify(value),
-            ContentType: 'application/json',
-            ...(sseKmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sseKmsKeyId } : {}),
-          }),
-        );
-      } catch (error) {
-        throw archiveUnavailable('PutObject', error);
-      }
-      return { bucket, key };
+      return put(key, value);
     },
     async read(ref) {
       let text: string;

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidInput, VaultError } from './errors.js';
 import { logger } from './logger.js';
+import { publishMetrics } from './metrics.js';
 import { trafficOf, withTraffic } from './traffic.js';
 
 export type StepContext = Pick<Context, 'functionName' | 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
@@ -25,20 +26,23 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Wraps a step's handler: log keys for the ticket, the traffic its Zendesk requests are budgeted as (traffic.ts: the
  * execution's name), and one structured line per failure with the error's name (never its stack into the result). The error itself is rethrown unchanged: Step Functions reads its name.
+ * What the invocation recorded in metrics.ts is published once at its end, failed or not (the EMF lines: counts and
+ * seconds only).
  */
 export function step<E, R>(name: string, run: (event: E, context?: StepContext) => Promise<R>) {
   return async (event: E, context?: StepContext): Promise<R> => {
     if (context) logger.addContext(context as Context);
     const ticketId = isRecord(event) ? event.ticketId : undefined;
     logger.appendKeys({ step: name, ...(typeof ticketId === 'string' ? { ticketId } : {}) });
+    const traffic = trafficOf(isRecord(event) ? event : {});
     try {
-      const traffic = trafficOf(isRecord(event) ? event : {});
       return await withTraffic(traffic, () => run(event, context));
     } catch (error) {
       const errorName = error instanceof Error ? error.name : 'Error';
       logger.error('step failed', { errorName, errorMessage: error instanceof Error ? error.message : String(error), retryable: error instanceof VaultError ? error.retryable : undefined });
       throw error;
     } finally {
+      publishMetrics(traffic);
       logger.removeKeys(['step', 'ticketId', 'attachmentId']);
     }
   };

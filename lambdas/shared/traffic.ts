@@ -13,10 +13,17 @@ const current = new AsyncLocalStorage<Traffic>();
 /** The prefix of the backfill's per-ticket execution names. */
 export const BACKFILL_EXECUTION_PREFIX = 'bf-';
 
-/** `backfill` for an event of the backfill (its `traffic`, or an execution named bf-…); anything else is live. */
+/** The prefix of the backfill machine's own executions, `backfill-<runId>` (the CLI names them). */
+export const BACKFILL_RUN_PREFIX = 'backfill-';
+
+/**
+ * `backfill` for an event of the backfill (its `traffic`, an execution named bf-…, or the backfill's own execution:
+ * its steps' metrics count as the backfill's); anything else is live.
+ */
 export function trafficOf(event: { traffic?: unknown; executionName?: unknown }): Traffic {
   if (event.traffic === 'backfill') return 'backfill';
-  return typeof event.executionName === 'string' && event.executionName.startsWith(BACKFILL_EXECUTION_PREFIX) ? 'backfill' : 'live';
+  const name = event.executionName;
+  return typeof name === 'string' && (name.startsWith(BACKFILL_EXECUTION_PREFIX) || name.startsWith(BACKFILL_RUN_PREFIX)) ? 'backfill' : 'live';
 }
 
 export function withTraffic<T>(traffic: Traffic, run: () => Promise<T>): Promise<T> {

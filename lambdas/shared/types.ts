@@ -9,8 +9,10 @@ import type { RunFileRef } from './run-files.js';
 /** Execution input, written by the webhook (or the CLI). Deterministic: no timestamps. */
 export interface ExecutionInput {
   ticketId: string;
-  /** Who asked: the Zendesk trigger, the CLI, or an operator's re-run. */
-  source: 'webhook' | 'cli' | 'rerun';
+  /** Who asked: the Zendesk trigger, the CLI, an operator's re-run, or a backfill (statemachine/backfill.asl.json). */
+  source: 'webhook' | 'cli' | 'rerun' | 'backfill';
+  /** The backfill's run, when source is backfill (the execution is named bf-<runId>-<ticketId>). */
+  runId?: string;
   invocationId?: string;
   webhookId?: string;
 }
@@ -96,6 +98,11 @@ export interface CopyResult {
   contentType?: string;
   /** Why it was skipped or failed: a skip reason or an error name. */
   reason?: string;
+  /**
+   * When this execution verified the copy (ISO 8601; archived and already_archived): the start of the redaction lag
+   * the redaction step measures (metrics.ts RedactionLagSeconds).
+   */
+  verifiedAt?: string;
 }
 
 /** Input of RedactVerified. */

@@ -1,4 +1,5 @@
 import { InvalidInput } from '../shared/errors.js';
+import { countBackfillTickets } from '../shared/metrics.js';
 import { runFilesFromEnv, type RunFiles } from '../shared/run-files.js';
 import { isRecord, step } from '../shared/step.js';
 import { summarizeBackfill } from './summarize.js';
@@ -14,5 +15,7 @@ export const handler = step('SummarizeBackfill', async (event: unknown) => {
   const tickets = event.selection.tickets;
   if (typeof tickets !== 'number' || !Number.isSafeInteger(tickets) || tickets < 0) throw new InvalidInput('selection.tickets must be a count');
   files ??= runFilesFromEnv();
-  return summarizeBackfill({ runId: event.runId, tickets, mapRun: event.mapRun }, { files });
+  const report = await summarizeBackfill({ runId: event.runId, tickets, mapRun: event.mapRun }, { files });
+  countBackfillTickets(report.succeeded, report.failed);
+  return report;
 });

@@ -31,8 +31,15 @@ export class ArmedRule {
 
 export interface FiredFault {
   fault: Fault;
-  rule: ArmedRule;
+  /** The rule that fired; none when the layer's chooser decided. */
+  rule?: ArmedRule;
 }
+
+/**
+ * Decides the fault of a request that no rule took, or none (undefined): faults drawn per request, e.g. from a seed
+ * (the soak). Called once per request, in arrival order.
+ */
+export type FaultChooser = (facts: RequestFacts) => Fault | undefined;
 
 /**
  * A run-time list of fault rules. Every rule whose match fits a request counts the match; the first rule that is
@@ -40,6 +47,7 @@ export interface FiredFault {
  */
 export class FaultLayer {
   #rules: ArmedRule[] = [];
+  #chooser: FaultChooser | undefined;
 
   constructor(plan: FaultPlan = []) {
     for (const rule of plan) this.add(rule);
@@ -52,9 +60,15 @@ export class FaultLayer {
     return armed;
   }
 
-  /** Removes every rule (and with them their counters). */
+  /** Removes every rule (and with them their counters) and the chooser. */
   clear(): void {
     this.#rules = [];
+    this.#chooser = undefined;
+  }
+
+  /** Consults `chooser` for every request no rule takes (undefined: no chooser). */
+  choose(chooser: FaultChooser | undefined): void {
+    this.#chooser = chooser;
   }
 
   get rules(): readonly ArmedRule[] {
@@ -80,7 +94,12 @@ export class FaultLayer {
       if (chosen || rule.exhausted || rule.matched <= (rule.rule.match.after ?? 0)) continue;
       chosen = rule;
     }
-    if (!chosen) return undefined;
+    if (!chosen) {
+      const fault = this.#chooser?.(facts);
+      if (!fault) return undefined;
+      validateRule({ match: {}, fault });
+      return { fault };
+    }
     chosen.fired += 1;
     return { fault: chosen.rule.fault, rule: chosen };
   }

@@ -36,6 +36,15 @@ export class ExecutionAlreadyExists extends Error {
   override readonly name = 'ExecutionAlreadyExists';
 }
 
+/**
+ * The error of an execution whose local engine process ended while it ran (killed, crashed, the machine went down).
+ * Step Functions never loses a running execution; the local engine keeps the history on disk, so the next engine that
+ * opens it ends such an execution FAILED with this error (recoverInterrupted), and it can be redriven or re-run.
+ */
+export class ExecutionInterrupted extends Error {
+  override readonly name = 'ExecutionInterrupted';
+}
+
 export interface LocalEngineOptions {
   /** Where execution histories are kept. */
   historyDir: string;
@@ -84,6 +93,17 @@ export interface LocalEngineOptions {
   integrations?: Record<string, (input: unknown) => Promise<unknown>>;
   /** The state machine ARN executions belong to (default the local one): their ARNs and `$$.StateMachine` follow it. */
   stateMachineArn?: string;
+  /**
+   * How often (ms, default 1000) a running execution's history is saved while it runs, so that an execution whose
+   * process is killed can be redriven from the state it was in (redrive reads the saved events). 0: only at start and end.
+   */
+  checkpointMs?: number;
+  /**
+   * The Lambda timeout the handlers see (context.getRemainingTimeInMillis counts down from it; default 900 s).
+   * Powertools idempotency keeps a step's in-progress record until that deadline, so after a killed process a retry
+   * of the same step waits for it, as it waits for a crashed Lambda's timeout in AWS.
+   */
+  lambdaTimeoutMs?: number;
 }
 
 export interface StartedExecution {
@@ -104,6 +124,8 @@ export class LocalEngine {
   private readonly running = new Map<string, StartedExecution & { input: string }>();
   /** Names whose start is in progress (history checked and saved asynchronously). */
   private readonly starting = new Map<string, Promise<StartedExecution & { input: string }>>();
+  /** The periodic save of each running execution's history (its child executions' events go into it too). */
+  private readonly checkpoints = new Map<string, Checkpoint>();
 
   private constructor(
     private readonly definition: Definition,
@@ -143,7 +165,7 @@ export class LocalEngine {
       const folder = byArn.get(task.resource);
       if (!folder) throw new Error(`Task ${task.name} has a Resource the local runtime does not provide`);
       const handler = await loadStepHandler(folder);
-      handlers[task.name] = (input: unknown) => handler(input, fakeLambdaContext(folder));
+      handlers[task.name] = (input: unknown) => handler(input, fakeLambdaContext(folder, options.lambdaTimeoutMs ?? 900_000));
     }
     const waits = waitStates(definition.States as unknown as Record<string, AnyState>);
     const types = stateTypesOf(definition.States as unknown as Record<string, AnyState>);
@@ -196,7 +218,7 @@ export class LocalEngine {
     const stateMachineArn = this.options.stateMachineArn ?? LOCAL_STATE_MACHINE_ARN;
     const executionArn = this.options.stateMachineArn ? `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}` : LocalEngine.arnOf(executionName);
     const startDate = new Date().toISOString();
-    const record: ExecutionRecord = { executionName, executionArn, stateMachineArn, status: 'RUNNING', input, startDate, events: [] };
+    const record: ExecutionRecord = { executionName, executionArn, stateMachineArn, status: 'RUNNING', input, startDate, pid: process.pid, events: [] };
     await this.history.save(record);
     const done = this.execute(record);
     const started = { executionName, executionArn, done, input: inputText };
@@ -274,6 +296,7 @@ export class LocalEngine {
     const redriveCount = record.events.filter((e) => e.type === 'ExecutionRedriven').length + 1;
     record.events.push({ timestamp: new Date().toISOString(), type: 'ExecutionRedriven', state: resumeAt.state, attempt: redriveCount });
     record.status = 'RUNNING';
+    record.pid = process.pid;
     delete record.stopDate;
     await this.history.save(record);
     const done = this.execute(record, { machine, input: resumeAt.input, handlers, ...(keptChildren ? { keptChildren } : {}) });
@@ -318,6 +341,7 @@ export class LocalEngine {
     const { record, mapName, run, measured } = child;
     const push = (event: HistoryEvent) => {
       record.events.push(event);
+      this.checkpoints.get(record.executionName)?.touch();
       this.options.onEvent?.(event, record.executionName);
     };
     push({ timestamp: new Date().toISOString(), type: 'MapIterationStarted', state: mapName, index });
@@ -387,10 +411,13 @@ export class LocalEngine {
         StateMachine: { Id: record.stateMachineArn, Name: record.stateMachineArn.split(':').pop() },
       } as never,
     });
+    const checkpoint = new Checkpoint(() => this.history.save(record), this.options.checkpointMs ?? 1000);
+    this.checkpoints.set(record.executionName, checkpoint);
     const collecting = (async () => {
       for await (const event of execution.eventLogs) {
         const entry = toHistoryEvent(event as unknown as Record<string, unknown>);
         record.events.push(entry);
+        checkpoint.touch();
         guard.observe(entry);
         this.options.onEvent?.(entry, record.executionName);
         if (guard.breach instanceof HistoryLimitExceeded) execution.abort();
@@ -428,9 +455,78 @@ export class LocalEngine {
       ...(measured.children > 0 ? { childExecutions: measured.children, largestChildHistoryEvents: measured.events, largestChildPayloadBytes: measured.payload.bytes, largestChildPayloadAt: measured.payload.where } : {}),
     };
     record.stopDate = new Date().toISOString();
+    delete record.pid;
+    await checkpoint.stop();
+    this.checkpoints.delete(record.executionName);
     await this.history.save(record);
     await this.options.onExecutionEnded?.(record).catch(() => undefined);
     return record;
+  }
+
+  /**
+   * Ends every execution the history shows RUNNING whose engine process is gone (killed while it ran): FAILED with
+   * ExecutionInterrupted, then announced like any other end (onExecutionEnded: the ticket's lock and tag are released,
+   * the team is told). What an operator then does is what they do with any failed run: redrive it (it resumes at the
+   * state its saved history was in) or re-run the ticket. Executions of live processes are left alone.
+   */
+  async recoverInterrupted(): Promise<ExecutionRecord[]> {
+    const recovered: ExecutionRecord[] = [];
+    for (const record of await this.history.list()) {
+      const name = record.executionName;
+      if (record.status !== 'RUNNING' || this.running.has(name) || this.starting.has(name)) continue;
+      if (record.pid === process.pid || (record.pid !== undefined && processAlive(record.pid))) continue;
+      const cause = `The local engine's process${record.pid !== undefined ? ` (pid ${record.pid})` : ''} ended while the execution ran; redrive it or re-run the ticket.`;
+      record.status = 'FAILED';
+      record.error = new ExecutionInterrupted().name;
+      record.cause = cause;
+      record.stopDate = new Date().toISOString();
+      record.events.push({ timestamp: record.stopDate, type: 'ExecutionFailed', error: record.error, cause });
+      delete record.pid;
+      await this.history.save(record);
+      await this.options.onExecutionEnded?.(record).catch(() => undefined);
+      recovered.push(record);
+    }
+    return recovered;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Saves a running execution's history at most every `ms` while events come in (never two saves at once), so the
+ * history on disk is at most that far behind: what a redrive after a killed process resumes from.
+ */
+class Checkpoint {
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly save: () => Promise<void>,
+    private readonly ms: number,
+  ) {}
+
+  touch(): void {
+    if (this.stopped || this.ms <= 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.saving = this.saving.then(this.save).catch(() => undefined);
+    }, this.ms);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.saving;
   }
 }
 
@@ -571,7 +667,8 @@ function succeededIterations(events: HistoryEvent[], from: number, firstState: s
   return kept;
 }
 
-function fakeLambdaContext(folder: string) {
+function fakeLambdaContext(folder: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
   return {
     functionName: `attachment-vault-${folder}`,
     functionVersion: '$LATEST',
@@ -581,7 +678,7 @@ function fakeLambdaContext(folder: string) {
     logGroupName: `/aws/lambda/attachment-vault-${folder}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 900_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }
 

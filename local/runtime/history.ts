@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One line of an execution's history, as the local engine reports it (state data holds IDs only). */
@@ -28,6 +28,11 @@ export interface ExecutionRecord {
   cause?: string;
   startDate: string;
   stopDate?: string;
+  /**
+   * While RUNNING: the process of the local engine that runs it. A RUNNING record whose process is gone was
+   * interrupted (the process was killed): LocalEngine.recoverInterrupted() ends it so it can be redriven or re-run.
+   */
+  pid?: number;
   events: HistoryEvent[];
   /** What the local engine measured against Step Functions' limits (events as AWS counts them; bytes of JSON). */
   limits?: {
@@ -42,6 +47,8 @@ export interface ExecutionRecord {
   };
 }
 
+let saves = 0;
+
 /** Keeps every local execution as a JSON file, so `executions list/show` work locally as they do on AWS. */
 export class ExecutionHistory {
   constructor(private readonly dir: string) {}
@@ -50,9 +57,16 @@ export class ExecutionHistory {
     return join(this.dir, `${name}.json`);
   }
 
+  /**
+   * Writes the record whole or not at all (a temporary file renamed over the old one): a process killed while saving
+   * leaves the previous version, never half a JSON document that would break get() and list() for every execution.
+   */
   async save(record: ExecutionRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(this.file(record.executionName), `${JSON.stringify(record, null, 2)}\n`);
+    const file = this.file(record.executionName);
+    const partial = `${file}.${process.pid}.${++saves}.tmp`;
+    await writeFile(partial, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(partial, file);
   }
 
   async get(name: string): Promise<ExecutionRecord | undefined> {

@@ -28,6 +28,13 @@ export interface OpenLocalOptions extends Partial<Omit<LocalEngineOptions, 'hist
    * embedded sandbox Zendesk). Default: only with the embedded S3.
    */
   archiveIndex?: boolean;
+  /**
+   * With Wait states shortened: called with the seconds each shortened Wait stood for, so that a Zendesk that is not
+   * embedded (a sandbox in another process) can move its clock as the embedded one does (followShortenedWaits).
+   */
+  onShortenedWait?: (seconds: number) => void;
+  /** End executions that a killed engine process left RUNNING in the history (default true: recoverInterrupted). */
+  recoverInterrupted?: boolean;
 }
 
 /**
@@ -42,6 +49,8 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
   const env: Record<string, string | undefined> = { ...base };
   env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   env.POWERTOOLS_SERVICE_NAME ??= 'attachment-vault';
+  // No CloudWatch reads EMF lines here: the handlers' metrics (lambdas/shared/metrics.ts) stay off.
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (!env.ZENDESK_URL) {
     const email = 'vault@sandbox.example';
     const apiToken = randomSecret();
@@ -80,17 +89,26 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    ...(options.contentionRetryMs !== undefined ? { contentionRetryMs: options.contentionRetryMs } : {}),
+    ...(options.checkpointMs !== undefined ? { checkpointMs: options.checkpointMs } : {}),
+    ...(options.lambdaTimeoutMs !== undefined ? { lambdaTimeoutMs: options.lambdaTimeoutMs } : {}),
     afterTask: async (stateName: string, input: unknown, output: unknown) => {
-      if (sandbox && options.waitMs !== undefined) followShortenedWaits(sandbox, output);
+      const waited = options.waitMs !== undefined ? shortenedWaitSeconds(output) : 0;
+      if (waited > 0) {
+        sandbox?.advanceClock(waited);
+        options.onShortenedWait?.(waited);
+      }
       await options.afterTask?.(stateName, input, output);
     },
-    onExecutionEnded: announceEnd,
+    onExecutionEnded: (record) => announceEnd(record, options.waitMs !== undefined ? [0, 0] : ASYNC_RETRY_DELAYS_MS),
     ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
   });
   // The Step Functions API of the local engine, for the handlers (ticket lock) and the CLI, through the SDK's setting.
   const sfn = await startSfnEndpoint(engine);
   env.AWS_ENDPOINT_URL_SFN = sfn.url;
   process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
+  // Its handlers need the environment above (the release-ticket handler the EventBridge stand-in calls).
+  if (options.recoverInterrupted !== false) await engine.recoverInterrupted();
   return {
     engine,
     ...(sandbox ? { sandbox } : {}),
@@ -110,7 +128,7 @@ export async function openLocal(options: OpenLocalOptions = {}): Promise<LocalRu
  * reports runs that ended without reaching their own Notify state (an outage, left failed at the state that failed
  * for Redrive). The same event, the same handlers; awaited, so a command that ran the execution sees the tags.
  */
-async function announceEnd(record: ExecutionRecord): Promise<void> {
+async function announceEnd(record: ExecutionRecord, retryDelaysMs: readonly number[]): Promise<void> {
   if (record.status === 'SUCCEEDED' || record.status === 'RUNNING') return;
   const event = {
     'detail-type': 'Step Functions Execution Status Change' as const,
@@ -125,21 +143,41 @@ async function announceEnd(record: ExecutionRecord): Promise<void> {
     },
   };
   const release = await import('../../lambdas/release-ticket/handler.js');
-  await release.handler(event).catch(() => undefined); // in AWS an asynchronous invoke: its failure is logged, not the run's
+  // In AWS an asynchronous invoke: its failure is retried, then logged, never the run's.
+  await asynchronously(() => release.handler(event), retryDelaysMs).catch(() => undefined);
   if (record.events.some((e) => e.type === 'StateEntered' && e.state === 'Notify')) return;
   const notify = await import('../../lambdas/notify/handler.js');
-  await notify.handler(event);
+  await asynchronously(() => notify.handler(event), retryDelaysMs);
+}
+
+/** Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes); locally 1 s and 2 s. */
+const ASYNC_RETRY_DELAYS_MS = [1000, 2000];
+
+/**
+ * An asynchronous invoke as Lambda makes it: a handler that throws is invoked again after each delay. Found by the
+ * soak: with one attempt, a Zendesk 429 on release-ticket's tag write left a failed run's ticket vault_processing.
+ */
+async function asynchronously<T>(invoke: () => Promise<T>, retryDelaysMs: readonly number[]): Promise<T> {
+  for (const delay of retryDelaysMs) {
+    try {
+      return await invoke();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return invoke();
 }
 
 /**
- * When Wait states are shortened (tests), the embedded sandbox's clock jumps by the time the workflow would have
- * waited, so Zendesk's rate-limit windows reset as they would have in real time. Every Wait follows a Task that asked
- * for it: a redaction pass deferred with retryAfterSeconds, or a step that answered waitSeconds.
+ * When Wait states are shortened (tests), the sandbox's clock jumps by the time the workflow would have waited, so
+ * Zendesk's rate-limit windows reset as they would have in real time. Every Wait follows a Task that asked for it: a
+ * redaction pass deferred with retryAfterSeconds, or a step that answered waitSeconds. Returns those seconds (0: none).
  */
-function followShortenedWaits(sandbox: SandboxZendesk, output: unknown): void {
+export function shortenedWaitSeconds(output: unknown): number {
   const result = output as { done?: boolean; retryAfterSeconds?: number; waitSeconds?: number } | undefined;
-  if (typeof result?.waitSeconds === 'number' && result.waitSeconds > 0) sandbox.advanceClock(result.waitSeconds);
-  else if (result?.done === false && (result.retryAfterSeconds ?? 0) > 0) sandbox.advanceClock(result.retryAfterSeconds as number);
+  if (typeof result?.waitSeconds === 'number' && result.waitSeconds > 0) return result.waitSeconds;
+  if (result?.done === false && (result.retryAfterSeconds ?? 0) > 0) return result.retryAfterSeconds as number;
+  return 0;
 }
 
 export { DEMO_TICKET_ID };

@@ -13,58 +13,21 @@ import type { RunDocument } from '../../cli/run.js';
 import type { ExecutionRecord } from '../../local/runtime/history.js';
 import { raisableByTask } from '../support/step-errors.js';
 import { BUCKET, keysUnder, objectBytes, objectMetadata, resultOf, sha256, type FaultRig, type SeededTicket } from './harness.js';
+import { carriesProof, inPool, isKeyOf, redactionRequestsByAttachment, violationsOf, type FileVerdict } from '../../soak/invariant.js';
 
-export interface FileVerdict {
-  attachmentId: number;
-  zendesk: 'present' | 'redacted' | 'missing';
-  /** Keys of this attachment whose bytes and metadata match the original. */
-  goodKeys: string[];
-  /** Keys of this attachment that do not (partial, foreign, stale). */
-  badKeys: string[];
-  reported?: { outcome: string; redacted: boolean; s3Key?: string; reason?: string };
-  /** Redaction requests Zendesk received that named this attachment (it is redacted by the first; a second is a bug). */
-  redactionRequests?: number;
-}
-
-/** `tickets/{t}/{a}` or `tickets/{t}/{a}.ext`, never `tickets/{t}/{a}1`. */
-function isKeyOf(key: string, base: string): boolean {
-  return key === base || (key.startsWith(`${base}.`) && /^\.[a-z0-9]{1,10}$/.test(key.slice(base.length)));
-}
-
-/** Runs `work` over `items`, `concurrency` at a time, keeping the order (a 3,000-file ticket's checks in seconds). */
-async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-}
-
-/** Which attachment each redaction request named (an index, so a large ticket is not scanned once per file). */
-function redactionRequestsByAttachment(rig: FaultRig): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const r of rig.sandbox.redactions) {
-    for (const id of new Set([...r.redacted.map((x) => x.attachmentId), ...r.alreadyRedacted])) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  return counts;
-}
+export { violationsOf, type FileVerdict };
 
 export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunDocument['summary'] | undefined): Promise<FileVerdict[]> {
   const keys = await keysUnder(rig, `tickets/${ticket.ticketId}/`);
   const reported = new Map((report?.attachments ?? []).map((a) => [a.attachmentId, a]));
-  const requests = redactionRequestsByAttachment(rig);
+  const requests = redactionRequestsByAttachment(rig.sandbox.redactions);
   return inPool(ticket.files, 16, async (file): Promise<FileVerdict> => {
     const base = `tickets/${ticket.ticketId}/${file.attachmentId}`;
     const goodKeys: string[] = [];
     const badKeys: string[] = [];
     for (const key of keys.filter((k) => isKeyOf(k, base))) {
       const [bytes, metadata] = await Promise.all([objectBytes(rig, key), objectMetadata(rig, key)]);
-      const proof = metadata.sha256 === file.sha256 || (metadata.sha256 === undefined && metadata.checksum === 'crc32-full-object');
+      const proof = carriesProof(metadata, file.sha256);
       const good = bytes.length === file.size && sha256(bytes) === file.sha256 && proof;
       (good ? goodKeys : badKeys).push(key);
     }
@@ -80,28 +43,6 @@ export async function verdicts(rig: FaultRig, ticket: SeededTicket, report: RunD
         : {}),
     };
   });
-}
-
-/** Every breach of the hard rule, in words (empty when the rule holds). */
-export function violationsOf(files: FileVerdict[]): string[] {
-  const problems: string[] = [];
-  for (const f of files) {
-    const id = f.attachmentId;
-    if (f.zendesk === 'missing') problems.push(`${id}: not in Zendesk at all (the sandbox lost it?)`);
-    if ((f.redactionRequests ?? 0) > 1) problems.push(`${id}: REDACTED TWICE (named in ${f.redactionRequests} redaction requests)`);
-    if (f.zendesk === 'redacted' && f.goodKeys.length === 0) {
-      problems.push(`${id}: REDACTED in Zendesk but not verifiably in S3 (bad keys: ${f.badKeys.join(', ') || 'none'})`);
-    }
-    if (f.zendesk === 'present') {
-      if (!f.reported) problems.push(`${id}: still in Zendesk but missing from the report`);
-      else if (f.reported.redacted) problems.push(`${id}: reported redacted but still in Zendesk`);
-    }
-    if (f.reported && (f.reported.outcome === 'archived' || f.reported.outcome === 'already_archived')) {
-      if (!f.reported.s3Key) problems.push(`${id}: reported ${f.reported.outcome} without a key`);
-      else if (!f.goodKeys.includes(f.reported.s3Key)) problems.push(`${id}: reported ${f.reported.outcome} at ${f.reported.s3Key}, which does not hold the file`);
-    }
-  }
-  return problems;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   clearFaults,
   entered,
   failures,
+  firedTotal,
   LambdaUnknown,
   keysUnder,
   openRig,
@@ -287,6 +288,26 @@ describe('Redrive (the local stand-in for RedriveExecution)', () => {
     expect(outcomes(doc, ticket)).toEqual([['archived', true], ['archived', true], ['archived', true]]);
     expectRedactedOnce(ticket);
     await expectInvariant(rig, ticket, doc, redriven);
+  });
+
+  // Found by the soak (seed soak-1, 8 of 300 tickets): the local stand-in for EventBridge invoked release-ticket once.
+  test('release-ticket refused by Zendesk after a failed run (a 429 on its tag write) is invoked again, as an asynchronous invoke is: the ticket ends vault_failed, not vault_processing', async () => {
+    const ticket = await threeFiles(nextTicket++);
+    s3Faults(rig, { match: { route: new RegExp(`tickets(/|%2F)${ticket.ticketId}(/|%2F)`), times: Infinity }, fault: s3Error(503, 'ServiceUnavailable') });
+    // MarkTicket's tag write goes through; release-ticket's first one is refused for longer than a step waits.
+    const refused = zendeskFaults(rig, {
+      match: { method: 'PUT', route: new RegExp(`^/api/v2/tickets/${ticket.ticketId}(/tags)?$`), after: 1 },
+      fault: { kind: 'status', status: 429, headers: { 'retry-after': '600' } },
+    });
+
+    const failed = await runTicket(rig, ticket.ticketId);
+
+    expect(failed.record.status).toBe('FAILED');
+    expect(firedTotal(refused)).toBe(1);
+    const tags = rig.sandbox.ticket(Number(ticket.ticketId))!.tags;
+    expect(tags).toContain('vault_failed');
+    expect(tags).not.toContain('vault_processing');
+    await expectInvariant(rig, ticket, failed.doc, failed.record);
   });
 
   test('a succeeded execution cannot be redriven', async () => {

@@ -151,7 +151,7 @@ describe('archive key', () => {
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['kms:Decrypt', 'kms:ReEncryptFrom'] });
     const { steps, stateMachine } = vault.stack.workflow;
     const { backfill } = vault.stack;
-    const runFileReaders = [steps.CollectCopiesFunctionArn.role, steps.FinishTicketFunctionArn.role, steps.NotifyFunctionArn.role, stateMachine.role, backfill.select.role, backfill.summarize.role, backfill.stateMachine.role].map((role) => ({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }));
+    const runFileReaders = [steps.CollectCopiesFunctionArn.role, steps.FinishTicketFunctionArn.role, steps.NotifyFunctionArn.role, stateMachine.role, backfill.summarize.role, backfill.stateMachine.role, backfill.select.role].map((role) => ({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }));
     const exempt = exemptRoles(deny) as unknown[];
     expect(exempt).toEqual(expect.arrayContaining([...expectedReaders(), ...runFileReaders]));
     expect(exempt).toHaveLength(expectedReaders().length + runFileReaders.length);

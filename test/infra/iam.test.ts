@@ -129,9 +129,8 @@ describe('archive access', () => {
     const anyGetObject = rolesAllowing(vault.template, 's3:GetObject');
     const stateMachineRole = logicalId(vault.stack.workflow.stateMachine.role);
     const runFileReaders = [roleIds.CollectCopiesFunctionArn, roleIds.RedactVerifiedFunctionArn, roleIds.FinishTicketFunctionArn, roleIds.NotifyFunctionArn, stateMachineRole];
-    // The backfill's machine reads its manifest, SelectTickets its parts and marker, SummarizeBackfill its results, under
-    // backfill/* only (backfill.test.ts).
-    runFileReaders.push(logicalId(vault.stack.backfill.stateMachine.role), logicalId(vault.stack.backfill.select.role), logicalId(vault.stack.backfill.summarize.role));
+    // The backfill's machine reads its manifest and SummarizeBackfill its results, under backfill/* only (backfill.test.ts).
+    runFileReaders.push(logicalId(vault.stack.backfill.stateMachine.role), logicalId(vault.stack.backfill.summarize.role), logicalId(vault.stack.backfill.select.role));
     expect(anyGetObject).toEqual([...new Set([...readers, ...runFileReaders, logicalId(vault.stack.archive.readerRole), logicalId(vault.stack.archiveRoles.signer)])].sort());
   });
 });

@@ -5,9 +5,12 @@ import { COLLECT_COPIES_ERRORS } from '../../lambdas/collect-copies/errors.js';
 import { COPY_ATTACHMENT_ERRORS } from '../../lambdas/copy-attachment/errors.js';
 import { FINISH_TICKET_ERRORS } from '../../lambdas/finish-ticket/errors.js';
 import { LIST_ATTACHMENTS_ERRORS } from '../../lambdas/list-attachments/errors.js';
+import { LOOK_UP_TICKET_RUN_ERRORS } from '../../lambdas/look-up-ticket-run/errors.js';
 import { MARK_TICKET_ERRORS } from '../../lambdas/mark-ticket/errors.js';
 import { NOTIFY_ERRORS } from '../../lambdas/notify/errors.js';
 import { REDACT_VERIFIED_ERRORS } from '../../lambdas/redact-verified/errors.js';
+import { SELECT_TICKETS_ERRORS } from '../../lambdas/select-tickets/errors.js';
+import { SUMMARIZE_BACKFILL_ERRORS } from '../../lambdas/summarize-backfill/errors.js';
 import { ASL_PATH, handlerFolderOf } from '../../local/runtime/definition.js';
 import { tasksOf, type AslState } from './vocabulary.js';
 
@@ -19,6 +22,9 @@ export const STEP_ERRORS_BY_FOLDER: Record<string, StepErrors> = {
   'redact-verified': REDACT_VERIFIED_ERRORS,
   'finish-ticket': FINISH_TICKET_ERRORS,
   notify: NOTIFY_ERRORS,
+  'select-tickets': SELECT_TICKETS_ERRORS,
+  'look-up-ticket-run': LOOK_UP_TICKET_RUN_ERRORS,
+  'summarize-backfill': SUMMARIZE_BACKFILL_ERRORS,
 };
 
 export function stepErrorsOfState(state: AslState): StepErrors | undefined {

@@ -4,6 +4,7 @@
  */
 import {
   IDEMPOTENCY_ERRORS,
+  INTEGRATION_ERRORS,
   INTERRUPTION_ERRORS,
   isAwsDefinedError,
   LAMBDA_SERVICE_ERRORS,
@@ -41,6 +42,11 @@ export function vocabularyProblems(states: Record<string, AslState>, errorsOf: (
     if (!(name in VAULT_ERRORS) && !isAwsDefinedError(name)) problems.push(`${state}: "${name}" is neither in lambdas/shared/errors.ts nor an AWS-defined name`);
   }
   for (const [task, state] of tasksOf(states)) {
+    const integration = INTEGRATION_ERRORS[state.Resource ?? ''];
+    if (integration) {
+      problems.push(...integrationProblems(task, state, integration));
+      continue;
+    }
     const declared = errorsOf(task, state);
     if (!declared) {
       problems.push(`${task}: no lambdas/<step>/errors.ts declares what it raises`);
@@ -64,6 +70,19 @@ export function vocabularyProblems(states: Record<string, AslState>, errorsOf: (
       const permanent = (vault && !new vault('probe', 0).retryable) || IDEMPOTENCY_ERRORS[name as keyof typeof IDEMPOTENCY_ERRORS] === false;
       if (permanent) problems.push(`${task}: retries ${name}, which is permanent`);
     }
+  }
+  return problems;
+}
+
+/** A service integration's Task (no Lambda): it matches only the integration's errors, and retries its retryable ones. */
+function integrationProblems(task: string, state: AslState, errors: Readonly<Record<string, boolean>>): string[] {
+  const problems: string[] = [];
+  const retried = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
+  const caught = new Set((state.Catch ?? []).flatMap((c) => c.ErrorEquals));
+  for (const name of [...retried, ...caught]) if (!(name in errors)) problems.push(`${task}: matches ${name}, which ${state.Resource} does not raise`);
+  for (const [name, retryable] of Object.entries(errors)) {
+    if (retryable && !retried.has(name)) problems.push(`${task}: can raise the retryable ${name} but does not retry it`);
+    if (!retryable && retried.has(name)) problems.push(`${task}: retries ${name}, which is permanent`);
   }
   return problems;
 }

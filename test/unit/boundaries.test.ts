@@ -19,6 +19,7 @@ describe('import boundaries (eslint.config.js)', () => {
     ['lambdas/notify/probe.ts', "import { FakeZendesk } from '../../test/support/fake-zendesk.js';\nexport const x = FakeZendesk;\n"],
     ['lambdas/notify/probe.ts', "export const x = () => import('../../bench/run.js');\n"],
     ['local/runtime/probe.ts', "import { main } from '../../cli/main.js';\nexport const x = main;\n"],
+    ['soak/probe.ts', "import { openRig } from '../test/faults/harness.js';\nexport const x = openRig;\n"],
   ])('%s may not import upwards', async (file, code) => {
     expect(await ruleIds(file, code)).toEqual([expect.stringMatching(/^no-restricted-(imports|syntax)$/)]);
   });

@@ -116,6 +116,24 @@ export function kyRetryOptions(settings: RetrySettings, maxInProcessRetryAfterSe
   };
 }
 
+/**
+ * The retry policy of a write whose effect cannot be seen when its answer is lost: a redaction. It is retried inside
+ * the step only when Zendesk said it did not act (429, 503, with a Retry-After the step may wait). A reset, a timeout
+ * or another 5xx may come after Zendesk redacted: sending the request again would name files already redacted, so the
+ * failure surfaces (ZendeskUnavailable) and the step's retry lists the comments first, sending only what is still there.
+ */
+export function unappliedOnlyRetry(maxInProcessRetryAfterSeconds: number): Pick<RetryOptions, 'shouldRetry'> {
+  return {
+    shouldRetry: ({ error }) => {
+      if (!isHTTPError(error)) return false;
+      const { status, headers } = error.response;
+      if (status !== 429 && status !== 503) return false;
+      const seconds = retryAfterSeconds(headers);
+      return seconds !== undefined && seconds > maxInProcessRetryAfterSeconds ? false : undefined;
+    },
+  };
+}
+
 export interface HttpSettings {
   retry: RetrySettings;
   maxInProcessRetryAfterSeconds: number;

@@ -1,7 +1,7 @@
 import { TicketClosed, ZendeskRequestFailed } from '../errors.js';
 import { logger } from '../logger.js';
 import { parseTicketBudget, TICKET_BUDGET_HEADER, type TicketBudget } from './budget.js';
-import { errorCode } from './http.js';
+import { errorCode, unappliedOnlyRetry } from './http.js';
 import { positiveId, ticketPath, type ZendeskRequest } from './request.js';
 import type { RedactionOutcome, ZendeskApi } from './types.js';
 
@@ -36,7 +36,7 @@ interface RedactionTarget {
 
 /** comment_redactions: the outcome, or undefined when the endpoint is unavailable and the legacy one must run. */
 async function viaCommentRedactions(
-  { exchange }: ZendeskRequest,
+  { exchange, maxInProcessRetryAfterSeconds }: ZendeskRequest,
   getTicket: ZendeskApi['getTicket'],
   { ticketId, commentId, attachments, subject }: RedactionTarget,
 ): Promise<RedactionOutcome | undefined> {
@@ -55,6 +55,8 @@ async function viaCommentRedactions(
       {
         method: 'put',
         json: { ticket_id: Number(ticketId), external_attachment_urls: attachments.map((a) => a.content_url) },
+        // A lost answer is not sent again here: the step's retry re-lists and names only what is left.
+        retry: unappliedOnlyRetry(maxInProcessRetryAfterSeconds),
       },
     );
     return outcome('comment_redactions', parseTicketBudget(headers.get(TICKET_BUDGET_HEADER)));
@@ -71,7 +73,7 @@ async function viaCommentRedactions(
 
 /** The legacy per-attachment endpoint, one call per attachment. */
 async function viaLegacy(
-  { exchange }: ZendeskRequest,
+  { exchange, maxInProcessRetryAfterSeconds }: ZendeskRequest,
   ticketBase: string,
   { commentId, attachments, subject }: RedactionTarget,
 ): Promise<RedactionOutcome> {
@@ -88,7 +90,7 @@ async function viaLegacy(
           },
         },
         `${ticketBase}/comments/${commentId}/attachments/${attachment.id}/redact`,
-        { method: 'put', json: {} },
+        { method: 'put', json: {}, retry: unappliedOnlyRetry(maxInProcessRetryAfterSeconds) },
       );
       budget = parseTicketBudget(headers.get(TICKET_BUDGET_HEADER)) ?? budget;
     } catch (error) {

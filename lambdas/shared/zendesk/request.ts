@@ -22,6 +22,8 @@ export interface ZendeskRequestDeps {
 export interface ZendeskRequest {
   origin: string;
   retry: RetrySettings;
+  /** A 429/503 Retry-After up to this is waited in-process. */
+  maxInProcessRetryAfterSeconds: number;
   /**
    * One authenticated JSON call with the final response's headers; every failure comes out as a vocabulary error
    * (or a route's own signal).
@@ -54,7 +56,7 @@ export function createZendeskRequest(deps: ZendeskRequestDeps): ZendeskRequest {
     return (await exchange<T>(route, input, init)).body;
   }
 
-  return { origin: deps.origin, retry: deps.retry, exchange, call };
+  return { origin: deps.origin, retry: deps.retry, maxInProcessRetryAfterSeconds: maxWait, exchange, call };
 }
 
 export function ticketPath(ticketId: string): string {

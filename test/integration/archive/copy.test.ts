@@ -62,6 +62,7 @@ describe('copy-attachment against fauxqs', () => {
       bytes: SAMPLES.pdf.byteLength,
       sha256: sha,
       contentType: 'application/pdf',
+      verifiedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
     const stored = await head(local.s3, BUCKET, `tickets/${t}/21.pdf`);
     expect(stored.ContentType).toBe('application/pdf');
@@ -147,7 +148,7 @@ describe('copy-attachment against fauxqs', () => {
     const zendesk = fakeZendesk([file]);
     const first = await copy(t, file, zendesk);
     const second = await copy(t, file, zendesk);
-    expect(second).toEqual({ ...first, outcome: 'already_archived' });
+    expect(second).toEqual({ ...first, outcome: 'already_archived', verifiedAt: expect.any(String) });
     expect(zendesk.count('download')).toBe(2);
   });
 

@@ -69,10 +69,11 @@ beforeEach(() => {
 });
 
 describe('copyAttachment', () => {
-  test('archives: streams, records and verifies, and reports IDs, key, bytes, SHA-256 and type only', async () => {
+  test('archives: streams, records and verifies, and reports IDs, key, bytes, SHA-256, type and when it verified only', async () => {
     const zendesk = fakeZendesk([pdf()]);
     const logger = capturingLogger();
-    const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger });
+    const now = () => new Date('2026-12-06T10:00:00.000Z');
+    const result = await copyAttachment({ input: input(), zendesk, s3, settings, logger, now });
     expect(result).toEqual({
       attachmentId: 11,
       commentId: 3,
@@ -82,6 +83,7 @@ describe('copyAttachment', () => {
       bytes: SAMPLES.pdf.byteLength,
       sha256: pdfSha,
       contentType: 'application/pdf',
+      verifiedAt: '2026-12-06T10:00:00.000Z',
     });
     expect(s3Mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({ Bucket: 'vault', Prefix: 'tickets/500/11' });
     const logged = JSON.stringify(logger.lines);

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { redactCommentNow, redactVerified, spentBudgetWaitSeconds, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
+import { redactCommentNow, redactionLags, redactVerified, spentBudgetWaitSeconds, type RedactDeps } from '../../../lambdas/redact-verified/redact.js';
+import { BudgetExhausted } from '../../../lambdas/shared/request-budget.js';
 import type { CopyResult } from '../../../lambdas/shared/types.js';
 import { FakeZendesk } from '../../support/fake-zendesk.js';
 
@@ -34,6 +35,22 @@ describe('RedactVerified', () => {
     expect(zd.comments.get('5')!.find((c) => c.id === 11)!.attachments[0]!.id).toBe(3);
     expect(zd.calls.filter((c) => c.startsWith('listComments'))).toHaveLength(2);
     expect(zd.calls.filter((c) => c.startsWith('getAttachment'))).toEqual([]);
+  });
+
+  test("the shared budget refusing the confirming listing defers the pass (no pass spent); the next pass confirms what was sent, sending nothing again", async () => {
+    const { zd, copies, deps } = setup();
+    const list = zd.listComments.bind(zd);
+    let listings = 0;
+    zd.listComments = async (ticketId: string) => {
+      if (++listings === 2) throw new BudgetExhausted('Zendesk request budget: backfill traffic has no request left for 4.0 s', 6);
+      return list(ticketId);
+    };
+    const first = await redactVerified({ ticketId: '5', copies }, deps);
+    expect([first.done, first.retryAfterSeconds, first.passes]).toEqual([false, 6, 0]);
+    const second = await redactVerified({ ticketId: '5', copies, redaction: first }, deps);
+    expect(second.done).toBe(true);
+    expect(second.records.filter((r) => r.redacted).map((r) => r.attachmentId).sort()).toEqual([1, 2, 4]);
+    expect(zd.calls.filter((c) => c.startsWith('redact'))).toEqual(['redact 5/10 1,2', 'redact 5/12 4']);
   });
 
   test('the check sees each copy with the attachment as Zendesk lists it now (comment, size)', async () => {
@@ -187,5 +204,19 @@ describe('RedactVerified', () => {
     const result = await redactVerified({ ticketId: '5', copies }, deps);
     expect(zd.calls.some((c) => c.startsWith('redact 5/12'))).toBe(false);
     expect(result.records.find((r) => r.attachmentId === 4)?.redacted).toBe(true);
+  });
+});
+
+describe('redaction lag (RedactionLagSeconds)', () => {
+  test('one value per file this pass confirmed redacted, from its copy\'s verifiedAt; none for earlier passes or copies without it', async () => {
+    const { copies, deps } = setup();
+    const verifiedAt = '2026-12-06T10:00:00.000Z';
+    const timed = copies.map((c) => (c.attachmentId === 3 ? c : c.attachmentId === 4 ? c : { ...c, verifiedAt }));
+    const first = await redactVerified({ ticketId: '5', copies: timed }, deps);
+    const now = Date.parse(verifiedAt) + 90_000;
+    // 1 and 2 redacted with a verification time; 4 redacted without one; 3 failed (never redacted).
+    expect(redactionLags(timed, undefined, first.records, now)).toEqual([90, 90]);
+    // The same records carried into a later pass are not measured again.
+    expect(redactionLags(timed, first.records, first.records, now + 60_000)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { ZendeskRateLimited, ZendeskUnavailable } from '../../../lambdas/shared/errors.js';
-import { waitingForZendesk } from '../../../lambdas/shared/waits.js';
+import { BudgetExhausted } from '../../../lambdas/shared/request-budget.js';
+import { BUDGET_WAITS_PER_WAIT, waitingForZendesk } from '../../../lambdas/shared/waits.js';
 
 const settings = { maxWaits: 2, maxWaitSeconds: 900 };
 const limited = (seconds: number) => async () => {
@@ -25,5 +26,17 @@ describe('waitingForZendesk', () => {
         throw new ZendeskUnavailable('503');
       }, settings),
     ).rejects.toBeInstanceOf(ZendeskUnavailable);
+  });
+
+  test("the budget's refusals are waited too, counted apart: they never spend the waits Zendesk asked for", async () => {
+    const refused = async () => {
+      throw new BudgetExhausted('no request left', 7);
+    };
+    expect(await waitingForZendesk({ count: 2 }, refused, settings)).toEqual({ waitSeconds: 7, zendeskWaits: { count: 2, budget: 1 } });
+    const many = { count: 1, budget: settings.maxWaits * BUDGET_WAITS_PER_WAIT - 1 };
+    expect(await waitingForZendesk(many, refused, settings)).toEqual({ waitSeconds: 7, zendeskWaits: { count: 1, budget: settings.maxWaits * BUDGET_WAITS_PER_WAIT } });
+    await expect(waitingForZendesk({ count: 0, budget: settings.maxWaits * BUDGET_WAITS_PER_WAIT }, refused, settings)).rejects.toBeInstanceOf(BudgetExhausted);
+    // A Zendesk wait after budget waits keeps both counts.
+    expect(await waitingForZendesk({ count: 0, budget: 5 }, limited(60), settings)).toEqual({ waitSeconds: 60, zendeskWaits: { count: 1, budget: 5 } });
   });
 });
