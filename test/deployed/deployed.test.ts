@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { backfillDocument, newRunId } from '../../cli/backfill-local.js';
 import { documentOf, type RunDocument } from '../../cli/run.js';
 import { runFiles } from '../../lambdas/shared/run-files.js';
 import { withRunFiles } from '../../local/runtime/summary.js';
@@ -293,6 +294,43 @@ describe('scenarios', () => {
         ['view', pdf.attachmentId, 'reader@acme.example', 'DSAR 42: the customer asked for their ID'],
         ['open', pdf.attachmentId, 'reader@acme.example', 'DSAR 42: the customer asked for their ID'],
       ]);
+    }),
+  SCENARIO_TIMEOUT_MS);
+
+  it('a backfill through the deployed backfill machine: three tickets of a past window selected by Export Search, each run by the per-ticket machine as bf-<runId>-<ticketId>, reported', () =>
+    withLogsOnFailure(async () => {
+      const { sandbox, harness } = rig;
+      const tickets = (['open', 'solved', 'closed'] as const).map((status, i) => {
+        const ticket = sandbox.createTicket({ status, createdAt: `2024-01-0${i + 2}T09:00:00Z` });
+        const [file] = sandbox.addComment(ticket.id, { attachments: [{ fileName: `t${ticket.id}.txt`, contentType: 'text/plain', data: Buffer.from(`ticket ${ticket.id}\n`) }] }).attachments;
+        return { id: String(ticket.id), file: file!.id };
+      });
+      // Outside the window: never selected.
+      const outside = sandbox.createTicket({ status: 'open', createdAt: '2024-02-01T00:00:00Z' });
+      sandbox.addComment(outside.id, { attachments: [{ fileName: 'later.txt', contentType: 'text/plain', data: Buffer.from('later\n') }] });
+
+      // The operator starts it as `attachment-vault backfill` does: StartExecution of the backfill machine.
+      const backfill = harness.stateMachines[1]!;
+      const runId = newRunId();
+      const sfn = new SFNClient({ endpoint: harness.sfnUrl, region: AWS.region, credentials: OPERATOR });
+      const started = await sfn
+        .send(new StartExecutionCommand({ stateMachineArn: backfill.stateMachine.arn, name: `backfill-${runId}`, input: JSON.stringify({ runId, since: '2024-01-01', until: '2024-01-31', query: '', maxConcurrency: 2 }) }))
+        .finally(() => sfn.destroy());
+      const record = (await backfill.engine.wait(started.executionArn!.split(':').pop()!))!;
+
+      expect([record.status, record.error]).toEqual(['SUCCEEDED', undefined]);
+      const doc = backfillDocument(record, runId);
+      expect([doc.status, doc.tickets, doc.succeeded, doc.failed]).toEqual(['SUCCEEDED', 3, 3, 0]);
+      const manifest = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `backfill/${runId}/tickets.jsonl` }));
+      expect((await manifest.Body!.transformToString()).trim().split('\n').map((l) => (JSON.parse(l) as { ticketId: string }).ticketId)).toEqual(tickets.map((t) => t.id));
+      // One execution of the per-ticket machine per ticket, under the backfill's name; each file archived and redacted.
+      for (const ticket of tickets) {
+        const run = (await harness.engine.wait(`bf-${runId}-${ticket.id}`))!;
+        expect([ticket.id, run.status, run.input]).toEqual([ticket.id, 'SUCCEEDED', expect.objectContaining({ ticketId: ticket.id, source: 'backfill', runId })]);
+        expect(documentOf(run).summary.attachments.map((a) => [a.attachmentId, a.outcome, a.redacted])).toEqual([[String(ticket.file), 'archived', true]]);
+      }
+      expect(sandbox.comments(outside.id).flatMap((c) => c.attachments.map((a) => a.file_name))).toEqual(['later.txt']);
+      expect((await harness.engine.history.list()).filter((r) => r.executionName.startsWith(`bf-${runId}-`))).toHaveLength(3);
     }),
   SCENARIO_TIMEOUT_MS);
 });
