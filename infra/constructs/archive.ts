@@ -322,12 +322,18 @@ export class Archive extends Construct {
   }
 
   /**
-   * SelectTickets' working files: it lists the run's prefix, writes sorted parts and joins them (multipart) into the
-   * manifest, reads its parts and marker back, and deletes the parts once joined (backfill/<runId>/parts/… only).
+   * SelectTickets' working files: it lists the run's prefix, writes sorted parts and joins them (multipart, aborted on
+   * failure; it never lists an upload's parts) into the manifest, reads its parts and marker back, and deletes the parts
+   * once joined (backfill/<runId>/parts/… only).
+   *
+   * Its ListBucket has no s3:prefix condition: S3 answers a GetObject of a missing key with 404 only to a caller allowed
+   * s3:ListBucket on the bucket, and that check has no prefix, so a limited grant made the marker's absence (every first
+   * call of a selection reads it) a 403, which the step reports as ArchiveUnavailable (found by the deployed check).
    */
   grantBackfillSelection(role: IRole): void {
-    this.grantRunFiles(role, { read: true, write: true, multipart: true }, BACKFILL_PREFIX);
-    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ListBackfillFiles', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${BACKFILL_PREFIX}*`] } } }));
+    this.grantRunFiles(role, { read: true, write: true }, BACKFILL_PREFIX);
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'AbortManifestUpload', actions: ['s3:AbortMultipartUpload'], resources: [this.bucket.arnForObjects(`${BACKFILL_PREFIX}*`)] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'ListBackfillFiles', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
     role.addToPrincipalPolicy(new PolicyStatement({ sid: 'DeleteBackfillParts', actions: ['s3:DeleteObject'], resources: [this.bucket.arnForObjects(BACKFILL_PARTS)] }));
   }
 

@@ -517,6 +517,18 @@ describe('every call against the template’s IAM', () => {
       expected: /WorkflowMarkTicketFunction\w+ \(role WorkflowMarkTicketRole\w+\) is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:[^ ]+:table\/\S+RequestBudgetTable\w+: no Allow statement/,
       mutate: (t) => withoutStatement(statementsOfRole(t, 'WorkflowMarkTicketRole'), (s) => s.Sid === 'ZendeskRequestBudget'),
     },
+    {
+      name: 'the backfill machine’s StartExecution of the per-ticket machine (StartTicketRuns)',
+      expected: /BackfillStateMachine\w+ \(role BackfillStateMachineRole\w+\) is not allowed states:StartExecution on arn:aws:states:[^ ]+:stateMachine:\S+-ticket: no Allow statement/,
+      mutate: (t) => withoutStatement(statementsOfRole(t, 'BackfillStateMachineRole'), (s) => s.Sid === 'StartTicketRuns'),
+    },
+    {
+      name: 'an unconditioned s3:ListBucket for SelectTickets (limited to s3:prefix backfill/*, as it was)',
+      expected: /BackfillSelectTicketsFunction\w+ \(role BackfillSelectTicketsRole\w+\) is not allowed s3:ListBucket on arn:aws:s3:::\S+: no Allow statement .*\[call: s3 GetObject \S+\/selection\.json; S3 answers a missing key with 404/,
+      mutate: (t) => {
+        for (const s of statementsOfRole(t, 'BackfillSelectTicketsRole')) if (s.Sid === 'ListBackfillFiles') s.Condition = { StringLike: { 's3:prefix': ['backfill/*'] } };
+      },
+    },
     { name: 'dynamodb:PutItem from the MarkTicket role', expected: /is not allowed dynamodb:PutItem on arn:aws:dynamodb:[^ ]+:table\/\S+/, mutate: (t) => withoutAction(t, 'WorkflowMarkTicketRole', 'dynamodb:PutItem') },
     {
       name: 'the redact role from the bucket policy’s readers',
