@@ -129,7 +129,15 @@ export async function backfillBench(options: BackfillBenchOptions): Promise<Back
     const allowedRequests = (options.requestsPerMinute * options.backfillShare * seconds) / 60;
     const report = (record.output ?? {}) as { tickets?: number; succeeded?: number; failed?: number; failedTickets?: string[] };
     log(`  backfill of ${report.tickets ?? '?'} tickets: ${record.status} in ${seconds.toFixed(1)} s, ${apiRequests} API requests of ${Math.round(allowedRequests)} allowed`);
-    if (record.status !== 'SUCCEEDED') log(`  backfill ended ${record.status}: ${record.error ?? ''} ${(record.cause ?? '').slice(0, 600)}`);
+    if (record.status !== 'SUCCEEDED') {
+      log(`  backfill ended ${record.status}: ${record.error ?? ''} ${(record.cause ?? '').slice(0, 600)}`);
+      for (const e of record.events.filter((e) => e.type.includes('Failed') || e.type === 'TaskRetried').slice(0, 12)) log(`    ${e.type} ${e.state ?? ''}[${e.index ?? ''}] ${JSON.stringify(e.error ?? '').slice(0, 200)} ${String(e.cause ?? '').slice(0, 300)}`);
+      for (const ticketId of /(\d+(?:, \d+)*)\. Re-run/.exec(record.cause ?? '')?.[1]?.split(', ').slice(0, 5) ?? []) {
+        const child = await bench.runtime.engine.wait(`bf-${runId}-${ticketId}`);
+        const failed = child?.events.filter((e) => e.type.endsWith('Failed') || e.type === 'TaskRetried').slice(-3).map((e) => `${e.type} ${e.state ?? ''} ${JSON.stringify(e.error ?? e.output ?? '').slice(0, 200)}`);
+        log(`    ticket ${ticketId}: ${child?.status} ${child?.error ?? ''} ${(child?.cause ?? '').slice(0, 300)} | ${failed?.join(' | ')}`);
+      }
+    }
     const duringMedian = during.length ? median(during) : idle;
     return {
       tickets: report.tickets ?? 0,

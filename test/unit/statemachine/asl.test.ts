@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { ASL_PATH, localSubstitutions, placeholdersOf, substitute, taskStates } from '../../../local/runtime/definition.js';
+import { ASL_PATH, BACKFILL_ASL_PATH, localSubstitutions, placeholdersOf, substitute, taskStates } from '../../../local/runtime/definition.js';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (definition: unknown, options?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -167,5 +167,23 @@ describe('statemachine/attachment-vault.asl.json', () => {
 
   test('no state carries a file name or content URL field', () => {
     expect(text).not.toMatch(/file_name|content_url|fileName|contentUrl/);
+  });
+});
+
+describe('statemachine/backfill.asl.json', () => {
+  const backfill = JSON.parse(readFileSync(BACKFILL_ASL_PATH, 'utf8')) as { StartAt: string; States: Record<string, State> };
+
+  test('is valid ASL for asl-validator, as written', () => {
+    const result = aslValidator(structuredClone(backfill), { checkArn: true, checkPaths: true });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  test('every Task has a TimeoutSeconds (the local engine would end one without it at 60 s; a ticket may run for days)', () => {
+    const tasks = allStates(backfill.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([n]) => n).sort()).toEqual(['LookUpTicketRun', 'RunTicket', 'SelectTickets', 'SummarizeBackfill']);
+    for (const [name, task] of tasks) expect({ name, timeout: typeof task.TimeoutSeconds }).toEqual({ name, timeout: 'number' });
+    const runTicket = allStates(backfill.States).find(([n]) => n === 'RunTicket')![1];
+    expect(runTicket.TimeoutSeconds).toBeGreaterThanOrEqual(7 * 86_400);
   });
 });
