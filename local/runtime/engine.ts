@@ -145,6 +145,7 @@ export class LocalEngine {
     const aslText = options.definition ?? readAsl();
     const substitutions = localSubstitutions(aslText);
     const definition = JSON.parse(substitute(aslText, substitutions)) as Definition;
+    clampTimeouts(definition.States as unknown as Record<string, TimedState>);
     const byArn = new Map(functionPlaceholdersOf(aslText).map((p) => [substitutions[p] as string, handlerFolderOf(p)]));
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryable: Array<{ name: string; errors: string[][] }> = [];
@@ -566,6 +567,28 @@ function errorOf(error: unknown): { name: string; message: string } {
 }
 
 /** Replaces each top-level Distributed Map with the Task that runs it locally; returns the Maps, with machines. */
+/** The longest a Node.js timer waits (2^31 - 1 ms, about 24.8 days), in whole seconds. */
+export const LONGEST_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+interface TimedState {
+  TimeoutSeconds?: number;
+  ItemProcessor?: { States: Record<string, TimedState> };
+  Iterator?: { States: Record<string, TimedState> };
+  Branches?: Array<{ States: Record<string, TimedState> }>;
+}
+
+/**
+ * A Task's TimeoutSeconds past what a Node.js timer can wait is clamped to it: aws-local-stepfunctions times a Task
+ * with setTimeout, which fires at once for a longer delay (the backfill's RunTicket waits up to 30 days, so every item
+ * would end States.Timeout immediately). Step Functions itself takes up to 99,999,999 s.
+ */
+function clampTimeouts(states: Record<string, TimedState>): void {
+  for (const state of Object.values(states)) {
+    if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > LONGEST_LOCAL_TIMEOUT_SECONDS) state.TimeoutSeconds = LONGEST_LOCAL_TIMEOUT_SECONDS;
+    for (const nested of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) if (nested) clampTimeouts(nested.States);
+  }
+}
+
 function swapDistributedMaps(definition: Definition): Map<string, { state: MapState; machine: StateMachine }> {
   const swapped = new Map<string, { state: MapState; machine: StateMachine }>();
   const states = definition.States as unknown as Record<string, MapState>;

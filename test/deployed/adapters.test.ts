@@ -222,6 +222,17 @@ describe('two state machines: one Step Functions endpoint, a startExecution.sync
     await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${arn('elsewhere').replace(':stateMachine:', ':execution:')}:x` }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
   });
 
+  it('a Task timeout longer than a Node.js timer can wait (the backfill’s 30 days) does not end the Task at once', async () => {
+    const slow = await LocalEngine.create({
+      historyDir: path.join(dir, 'slow'),
+      stateMachineArn: arn('slow'),
+      definition: JSON.stringify({ StartAt: 'Long', States: { Long: { Type: 'Task', Resource: 'arn:aws:lambda:eu-west-1:123456789012:function:Slow', TimeoutSeconds: 2_592_000, End: true } } }),
+      invoke: () => new Promise((resolve) => setTimeout(() => resolve({ done: true }), 50)),
+    });
+    const record = await slow.run({} as never, 'long-1');
+    expect([record.status, record.output]).toEqual(['SUCCEEDED', { done: true }]);
+  });
+
   it('the same name again fails the .sync Task with StepFunctions.ExecutionAlreadyExistsException', async () => {
     const record = await parent.run({ id: '7' } as never, 'run-2');
     expect([record.status, record.error]).toEqual(['FAILED', 'StepFunctions.ExecutionAlreadyExistsException']);
