@@ -6,7 +6,7 @@ import { startFauxqs } from 'fauxqs';
 import path from 'node:path';
 import { LocalEngine, type LocalEngineOptions } from '../runtime/engine.js';
 import type { ExecutionRecord } from '../runtime/history.js';
-import { START_EXECUTION_SYNC, startExecutionSync } from '../runtime/nested-execution.js';
+import { START_EXECUTION_SYNC, startExecutionSync, StepFunctionsError } from '../runtime/nested-execution.js';
 import { startSfnEndpoint } from '../runtime/sfn-endpoint.js';
 import { httpApisOf, type DeployedAuthorizer } from './apis.js';
 import { loadDeployedStack, type DeployedFunction, type DeployedStack, type DeployedStateMachine } from './assembly.js';
@@ -264,16 +264,6 @@ function callersOf(stack: DeployedStack, machines: DeployedStateMachine[]): Call
   return [...stack.functions.map((f) => of(f.logicalId, f.roleLogicalId)), ...machines.map((sm) => of(sm.logicalId, sm.roleLogicalId))];
 }
 
-/** A Step Functions error as the .sync integration raises it (the Task's error name). */
-class StepFunctionsError extends Error {
-  constructor(
-    override readonly name: string,
-    message: string,
-  ) {
-    super(message);
-  }
-  readonly isRetryable = false;
-}
 
 /** Starts everything (services, endpoints, engine, HTTP APIs, one warm environment per function). */
 export async function startDeployedStack(options: DeployedHarnessOptions): Promise<DeployedHarness> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from '../runtime/local-server.js';
 import type { JwtAuthorizerConfig, LocalJwtIssuer, VerifiedToken } from './jwt.js';
 import type { InvocationOutcome } from './runtime-api.js';
 
@@ -195,13 +195,5 @@ export async function startHttpApi(options: HttpApiOptions): Promise<LocalHttpAp
       void answer(options, request, Buffer.concat(chunks)).then(({ status, headers, body }) => response.writeHead(status, headers).end(body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocally(server);
 }

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from '../runtime/local-server.js';
 import { accessKeyOf, type CallLog } from './calls.js';
 import type { TableShape } from './tables.js';
 
@@ -47,15 +47,7 @@ export async function serve(handle: (exchange: Exchange) => Promise<Answer>): Pr
         .catch((error: unknown) => res.writeHead(500).end(String(error)));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocally(server);
 }
 
 /** A scalar attribute value as a string (S, N or B). */

@@ -14,7 +14,8 @@ import type { ExecutionRecord } from './history.js';
 
 export const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
-class StepFunctionsError extends Error {
+/** A Step Functions error as the .sync integration raises it (the Task's error name); never retried by the engine. */
+export class StepFunctionsError extends Error {
   constructor(
     override readonly name: string,
     message: string,

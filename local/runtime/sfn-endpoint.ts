@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server.js';
 import type { ExecutionInput } from '../../lambdas/shared/types.js';
 import type { LocalEngine } from './engine.js';
 import type { ExecutionRecord } from './history.js';
@@ -129,12 +129,5 @@ export async function startSfnEndpoint(engine: LocalEngine | readonly LocalEngin
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return listenLocally(server);
 }
