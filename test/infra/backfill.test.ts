@@ -83,6 +83,12 @@ describe('backfill state machine', () => {
     for (const service of ['s3', 'dynamodb', 'secretsmanager']) expect(withService(allow(lookUp), service)).toEqual([]);
   });
 
+  it("expires the backfill's files (manifests, parts, reports, Map Run results) after 90 days, their older versions after a day", () => {
+    const buckets = vault.template.findResources('AWS::S3::Bucket') as Record<string, { Properties: { LifecycleConfiguration?: { Rules: Array<Record<string, unknown>> } } }>;
+    const rules = buckets[logicalId(vault.stack.archive.bucket)]!.Properties.LifecycleConfiguration!.Rules;
+    expect(rules.find((r) => r.Id === 'expire-backfill-files')).toEqual({ Id: 'expire-backfill-files', Prefix: 'backfill/', ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' });
+  });
+
   it('outputs its ARN, the default concurrency and the budget table', () => {
     const outputs = vault.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(json(outputs.BackfillStateMachineArn!.Value)).toContain(logicalId(vault.stack.backfill.stateMachine));
