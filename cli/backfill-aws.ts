@@ -10,6 +10,7 @@ import {
   type DescribeMapRunOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { RUN_ID } from '../lambdas/shared/backfill-files.js';
 import { ConfigurationError } from '../lambdas/shared/errors.js';
 import { BACKFILL_RUN_PREFIX } from '../lambdas/shared/traffic.js';
 import { newRunId } from './backfill-local.js';
@@ -31,7 +32,6 @@ export { DEFAULT_MAX_CONCURRENCY, defaultMaxConcurrency, EARLIEST_SINCE, MAX_CON
  * ZENDESK_BUDGET_TABLE (ZendeskBudgetTableName: optional, for the requests used).
  */
 
-const RUN_ID = /^[0-9A-Za-z_-]{1,40}$/;
 
 export class MapRunNotFound extends Error {
   override readonly name = 'MapRunNotFound';

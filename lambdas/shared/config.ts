@@ -134,6 +134,11 @@ export function idempotencyTable(env: Env = process.env): string {
   return required(env, 'IDEMPOTENCY_TABLE');
 }
 
+/** TICKET_STATE_MACHINE_ARN: the per-ticket machine whose bf- executions LookUpTicketRun describes. */
+export function ticketStateMachineArn(env: Env = process.env): string {
+  return required(env, 'TICKET_STATE_MACHINE_ARN');
+}
+
 export interface RedactionSettings {
   /**
    * REDACTION_MAX_PASSES (1-2000, default 500): the bound on RedactVerified passes in one execution, whatever the work.
