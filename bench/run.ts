@@ -68,7 +68,7 @@ const SMALL_FILES: TicketShape = { attachments: 10, comments: 10, bytes: 64 * 10
 /**
  * Shapes measured against Step Functions' limits (256 KiB per state, 25,000 history events): the request shapes, the
  * largest ticket the inline Map takes (COPY_INLINE_MAX_FILES, 200) and the smallest one past it, and the two large
- * tickets of test/e2e/large-tickets.test.ts.
+ * tickets of test/e2e/large-tickets.test.ts and many-comments.test.ts.
  */
 const LIMIT_SHAPES: TicketShape[] = [
   { attachments: 200, comments: 40, bytes: 256 },
